@@ -1,0 +1,60 @@
+// Errors with a stable string `code`. Error subclasses do not survive postMessage, so errors cross
+// thread boundaries as plain {code, message} objects (toWire/fromWire).
+
+export type ErrorCode =
+  | 'RUNSD_USAGE' // bad command line: exit 2
+  | 'RUNSD_CONFIG' // a valid flag whose value cannot work here (e.g. PORT clash)
+  | 'RUNSD_USER' // -user names no user/group on this system
+  | 'RUNSD_RESOLV_CONF' // resolv.conf could not be read or written
+  | 'RUNSD_ROOM_BOOTSTRAP' // a worker room failed before READY
+  | 'RUNSD_ROOM_TIMEOUT' // a worker room did not answer in time
+  | 'RUNSD_ROOM_CRASH' // a worker room died after READY
+  | 'RUNSD_PORT_TIMEOUT' // a request over a MessagePort got no answer in time
+  | 'RUNSD_METADATA' // the metadata server failed or answered something unusable
+  | 'RUNSD_TOKEN_FETCH' // no ID token could be had for an audience
+  | 'RUNSD_BAD_HOST' // a Host that is not a Cloud Run service name
+  | 'RUNSD_NOT_RELAY' // a Host outside the internal names in DNS mode
+  | 'RUNSD_UPSTREAM_CONNECT' // TCP/TLS to the upstream failed
+  | 'RUNSD_UPSTREAM_TIMEOUT'
+  | 'RUNSD_UPSTREAM_RESET'
+  | 'RUNSD_DNS_FORMERR'
+  | 'RUNSD_DNS_UPSTREAM'
+  | 'RUNSD_INTERNAL';
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}
+
+export class RunsdError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunsdError';
+    this.code = code;
+  }
+  toWire(): WireError {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isWireError(v: unknown): v is WireError {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as WireError).code === 'string' &&
+    typeof (v as WireError).message === 'string'
+  );
+}
+
+/** Any thrown value → a wire error; unknown errors keep their message under RUNSD_INTERNAL. */
+export function toWire(err: unknown, fallback: ErrorCode = 'RUNSD_INTERNAL'): WireError {
+  if (err instanceof RunsdError) return err.toWire();
+  if (isWireError(err) && err.code.startsWith('RUNSD_')) return { code: err.code, message: err.message };
+  if (err instanceof Error) return { code: fallback, message: err.message };
+  return { code: fallback, message: String(err) };
+}
+
+export function fromWire(w: WireError): RunsdError {
+  return new RunsdError(w.code, w.message);
+}

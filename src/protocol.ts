@@ -1,0 +1,55 @@
+// Every message that crosses a thread boundary. Rooms are plain Workers: the supervisor passes a
+// RoomInit as workerData (ports in the transfer list); the room answers once on parentPort with a
+// RoomStatus (READY or FAILED) and from then on serves RoomControl over its control port (comlink).
+// Room-specific APIs (e.g. the token actor's) live in workers/<room>/api.ts.
+import type { MessagePort } from 'node:worker_threads';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { LogFormat } from './config.ts';
+import type { WireError } from './errors.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+export type RoomName = 'dns' | 'proxy' | 'token';
+
+/** Facts learnt at run time (flags, else the metadata server); pushed to rooms when they change. */
+export interface Facts {
+  region: string | null;
+  projectNumber: string | null;
+  projectId: string | null;
+}
+
+export interface RoomInit<S = unknown> {
+  v: typeof PROTOCOL_VERSION;
+  room: string;
+  settings: S;
+  facts: Facts;
+  log: { verbosity: number; format: LogFormat };
+  control: MessagePort;
+  /** Direct channels to other rooms, by room name (e.g. proxy ↔ token). */
+  peers: Record<string, MessagePort>;
+}
+
+export type RoomStatus =
+  | { type: 'ready'; v: typeof PROTOCOL_VERSION; room: string; info: RoomInfo }
+  | { type: 'failed'; v: typeof PROTOCOL_VERSION; room: string; error: WireError };
+
+/** What a room reports at READY, e.g. the ports it actually bound. */
+export type RoomInfo = Record<string, string | number | boolean | null>;
+
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+
+/** Served by every room on its control port. */
+export interface RoomControl {
+  metrics(): Promise<MetricsJson>;
+  setFacts(facts: Facts): Promise<void>;
+  /** A fresh channel to a peer room (after that room restarted). */
+  attachPeer(name: string, port: MessagePort): Promise<void>;
+  /** Stop serving and release sockets; the worker then exits. */
+  close(): Promise<void>;
+}
+
+export function isRoomStatus(v: unknown): v is RoomStatus {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as { type?: unknown; v?: unknown };
+  return (m.type === 'ready' || m.type === 'failed') && m.v === PROTOCOL_VERSION;
+}

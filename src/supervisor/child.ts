@@ -1,0 +1,96 @@
+// The child process: inherited stdio and environment, forwarded signals, and an exit status that
+// becomes ours (128+N for a child killed by signal N; 127 not found; 126 not executable).
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Identity } from '../domain/users.ts';
+import type { Logger } from '../log.ts';
+
+export const FORWARDED_SIGNALS = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+] as const;
+export type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
+
+export interface ChildOptions {
+  command: readonly string[];
+  env: Record<string, string>;
+  identity: Identity | null;
+  log: Logger;
+}
+
+export interface RunningChild {
+  pid: number | undefined;
+  /** Resolves with the exit status runsd should use. */
+  exited: Promise<number>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+const EXEC_AS = fileURLToPath(new URL('./exec-as.ts', import.meta.url));
+
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  if (signal !== null) return 128 + (constants.signals[signal] ?? 0);
+  return 1;
+}
+
+export function startChild(opts: ChildOptions): RunningChild {
+  const [cmd, ...args] = opts.command as [string, ...string[]];
+  // Node's spawn({uid, gid}) drops supplementary groups (libuv calls setgroups(0)), so a -user
+  // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s.
+  const child = opts.identity
+    ? spawn(
+        process.execPath,
+        [
+          ...process.execArgv.filter((a) => a.startsWith('--disable-sigusr1')),
+          EXEC_AS,
+          String(opts.identity.uid),
+          String(opts.identity.gid),
+          opts.identity.groups.join(','),
+          '--',
+          cmd,
+          ...args,
+        ],
+        { stdio: 'inherit', env: opts.env },
+      )
+    : spawn(cmd, args, { stdio: 'inherit', env: opts.env });
+
+  const exited = new Promise<number>((resolve) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        opts.log.error(`${cmd}: command not found`);
+        resolve(127);
+      } else if (err.code === 'EACCES' || err.code === 'ENOEXEC' || err.code === 'EISDIR') {
+        opts.log.error(
+          `${cmd}: cannot execute: ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`,
+        );
+        resolve(126);
+      } else {
+        opts.log.error(`${cmd}: could not start: ${err.message}`);
+        resolve(126);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      const status = exitStatus(code, signal);
+      opts.log.info(1, 'command exited', { code, signal, status });
+      resolve(status);
+    });
+  });
+  const handlers = FORWARDED_SIGNALS.map((sig) => {
+    const h = () => {
+      opts.log.info(2, 'forwarding signal', { signal: sig });
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  void exited.then(() => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  });
+  return { pid: child.pid, exited, kill: (s) => child.kill(s) };
+}

@@ -1,0 +1,281 @@
+// Supervisor-side room lifecycle: start a Worker with a RoomInit, wait for READY (with a timeout),
+// restart a room that dies after READY (with backoff, re-linking its peers), and never restart a
+// room that failed its bootstrap (that is a configuration problem: fail loudly instead).
+import { EventEmitter } from 'node:events';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import type { LogFormat } from '../config.ts';
+import { RunsdError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import {
+  type Facts,
+  isRoomStatus,
+  PROTOCOL_VERSION,
+  type RoomControl,
+  type RoomInfo,
+  type RoomInit,
+} from '../protocol.ts';
+
+export interface RoomSpec {
+  name: string;
+  entry: URL;
+  settings: unknown;
+  /** Names of rooms this one gets a direct channel to. */
+  peers?: string[];
+}
+
+export interface RoomsOptions {
+  log: Logger;
+  logSettings: { verbosity: number; format: LogFormat };
+  readyTimeoutMs?: number;
+  controlTimeoutMs?: number;
+  backoffMs?: { initial: number; max: number };
+}
+
+interface Live {
+  spec: RoomSpec;
+  worker: Worker;
+  control: Comlink.Remote<RoomControl>;
+  controlPort: MessagePort;
+  info: RoomInfo;
+  restarts: number;
+  stopping: boolean;
+}
+
+/** Events: 'restart' (name, attempt), 'crash' (name, error), 'gave-up' (name, error). */
+export class Rooms extends EventEmitter {
+  private readonly live = new Map<string, Live>();
+  private readonly opts: Required<RoomsOptions>;
+  private facts: Facts;
+  private closing = false;
+
+  constructor(opts: RoomsOptions, facts: Facts) {
+    super();
+    this.opts = {
+      readyTimeoutMs: 5000,
+      controlTimeoutMs: 3000,
+      backoffMs: { initial: 100, max: 5000 },
+      ...opts,
+    };
+    this.facts = facts;
+  }
+
+  info(name: string): RoomInfo | undefined {
+    return this.live.get(name)?.info;
+  }
+
+  names(): string[] {
+    return [...this.live.keys()];
+  }
+
+  restarts(name: string): number {
+    return this.live.get(name)?.restarts ?? 0;
+  }
+
+  /** Starts rooms in the given order; peers must come earlier in the list or be started together. */
+  async startAll(specs: RoomSpec[]): Promise<void> {
+    await Promise.all(specs.map((s) => this.start(s, 0)));
+  }
+
+  private async start(spec: RoomSpec, restarts: number): Promise<Live> {
+    const control = new MessageChannel();
+    const peers: Record<string, MessagePort> = {};
+    const transfer: MessagePort[] = [control.port2];
+    const pending: [string, MessagePort][] = [];
+    for (const peerName of spec.peers ?? []) {
+      const ch = new MessageChannel();
+      peers[peerName] = ch.port1;
+      transfer.push(ch.port1);
+      pending.push([peerName, ch.port2]);
+    }
+    // Rooms that named this one as a peer also need a fresh channel when it (re)starts.
+    for (const other of this.live.values()) {
+      if (other.spec.peers?.includes(spec.name) && !spec.peers?.includes(other.spec.name)) {
+        const ch = new MessageChannel();
+        peers[other.spec.name] = ch.port1;
+        transfer.push(ch.port1);
+        pending.push([other.spec.name, ch.port2]);
+      }
+    }
+    const init: RoomInit = {
+      v: PROTOCOL_VERSION,
+      room: spec.name,
+      settings: spec.settings,
+      facts: this.facts,
+      log: this.opts.logSettings,
+      control: control.port2,
+      peers,
+    };
+    const worker = new Worker(spec.entry, {
+      workerData: init,
+      transferList: transfer,
+      name: `runsd-${spec.name}`,
+    });
+    const info = await this.awaitReady(spec.name, worker);
+    const live: Live = {
+      spec,
+      worker,
+      control: Comlink.wrap<RoomControl>(control.port1 as unknown as Comlink.Endpoint),
+      controlPort: control.port1,
+      info,
+      restarts,
+      stopping: false,
+    };
+    this.live.set(spec.name, live);
+    worker.on('exit', (code) => this.onExit(live, code));
+    worker.on('error', (err) => this.emit('crash', spec.name, err));
+    // Hand the other ends to the peers that are already running (they may still be starting).
+    for (const [peerName, port] of pending) this.deliverPeer(peerName, spec.name, port);
+    return live;
+  }
+
+  private deliverPeer(target: string, from: string, port: MessagePort): void {
+    const tryDeliver = (attempt: number) => {
+      const t = this.live.get(target);
+      if (!t) {
+        if (attempt < 100 && !this.closing) setTimeout(() => tryDeliver(attempt + 1), 20);
+        else port.close();
+        return;
+      }
+      this.withTimeout(
+        t.control.attachPeer(from, Comlink.transfer(port, [port as never])),
+        `${target}.attachPeer`,
+      ).catch((err) =>
+        this.opts.log.warn(`could not link room ${from} to ${target}`, { error: String(err) }),
+      );
+    };
+    tryDeliver(0);
+  }
+
+  private awaitReady(name: string, worker: Worker): Promise<RoomInfo> {
+    return new Promise((resolve, reject) => {
+      const fail = (err: RunsdError) => {
+        cleanup();
+        void worker.terminate();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new RunsdError(
+              'RUNSD_ROOM_TIMEOUT',
+              `room ${name} did not become ready within ${this.opts.readyTimeoutMs} ms`,
+            ),
+          ),
+        this.opts.readyTimeoutMs,
+      );
+      const onMessage = (m: unknown) => {
+        if (!isRoomStatus(m)) return;
+        if (m.type === 'ready') {
+          cleanup();
+          resolve(m.info);
+        } else {
+          fail(
+            new RunsdError(
+              'RUNSD_ROOM_BOOTSTRAP',
+              `room ${name} failed to start: ${m.error.message} (${m.error.code})`,
+            ),
+          );
+        }
+      };
+      const onError = (err: Error) =>
+        fail(new RunsdError('RUNSD_ROOM_BOOTSTRAP', `room ${name} failed to start: ${err.message}`));
+      const onExit = (code: number) =>
+        fail(
+          new RunsdError('RUNSD_ROOM_BOOTSTRAP', `room ${name} exited with code ${code} before it was ready`),
+        );
+      const cleanup = () => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  private onExit(live: Live, code: number): void {
+    if (live.stopping || this.closing || this.live.get(live.spec.name) !== live) return;
+    this.live.delete(live.spec.name);
+    live.controlPort.close();
+    const attempt = live.restarts + 1;
+    const { initial, max } = this.opts.backoffMs;
+    const delay = Math.min(max, initial * 2 ** Math.min(live.restarts, 16));
+    this.opts.log.warn(`room ${live.spec.name} stopped unexpectedly; restarting`, {
+      exit_code: code,
+      attempt,
+      delay_ms: delay,
+    });
+    this.emit('restart', live.spec.name, attempt);
+    setTimeout(() => {
+      if (this.closing) return;
+      this.start(live.spec, attempt).catch((err: unknown) => {
+        // A restart that fails its bootstrap is retried with backoff too: the room worked before.
+        this.opts.log.error(`room ${live.spec.name} could not be restarted`, { error: String(err) });
+        this.emit('gave-up', live.spec.name, err);
+        const ghost: Live = { ...live, restarts: attempt, stopping: false };
+        this.live.set(live.spec.name, ghost);
+        this.onExit(ghost, -1);
+      });
+    }, delay).unref();
+  }
+
+  async setFacts(facts: Facts): Promise<void> {
+    this.facts = facts;
+    await Promise.allSettled(
+      [...this.live.values()].map((l) =>
+        this.withTimeout(l.control.setFacts(facts), `${l.spec.name}.setFacts`),
+      ),
+    );
+  }
+
+  /** Each live room's control API, for metrics scrapes. */
+  controls(): [string, Comlink.Remote<RoomControl>][] {
+    return [...this.live.entries()].map(([n, l]) => [n, l.control]);
+  }
+
+  withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(
+        () =>
+          reject(
+            new RunsdError(
+              'RUNSD_PORT_TIMEOUT',
+              `${what}: no answer within ${this.opts.controlTimeoutMs} ms`,
+            ),
+          ),
+        this.opts.controlTimeoutMs,
+      );
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Closes every room: asks it to release its sockets, then terminates the thread. */
+  async closeAll(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(
+      [...this.live.values()].map(async (l) => {
+        l.stopping = true;
+        try {
+          await this.withTimeout(l.control.close(), `${l.spec.name}.close`);
+        } catch (err) {
+          this.opts.log.warn(`room ${l.spec.name} did not close cleanly`, { error: String(err) });
+        }
+        l.controlPort.close();
+        await l.worker.terminate();
+      }),
+    );
+    this.live.clear();
+  }
+}
