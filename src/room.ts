@@ -27,6 +27,8 @@ export interface RoomHandle {
   setFacts?(facts: Facts): void | Promise<void>;
   attachPeer?(name: string, port: MessagePort): void | Promise<void>;
   close(): Promise<void>;
+  /** Extra methods served to the supervisor on the control port (e.g. the token room's facts()). */
+  api?: Record<string, (...args: never[]) => unknown>;
 }
 
 export async function runRoom<S>(setup: (ctx: RoomContext<S>) => Promise<RoomHandle>): Promise<void> {
@@ -50,7 +52,8 @@ export async function runRoom<S>(setup: (ctx: RoomContext<S>) => Promise<RoomHan
     // Let the message flush; the supervisor terminates us.
     return;
   }
-  const control: RoomControl = {
+  const control: RoomControl & Record<string, unknown> = {
+    ...handle.api,
     metrics: async (): Promise<MetricsJson> => (await registry.getMetricsAsJSON()) as MetricsJson,
     setFacts: async (facts) => {
       await handle.setFacts?.(facts);
