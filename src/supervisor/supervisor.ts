@@ -1,0 +1,225 @@
+// The supervisor's run: plan → rooms (token first, it knows the facts) → resolv.conf → child →
+// wait → shutdown (DESIGN §1). Returns runsd's exit status; never throws for the child's sake.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { constants } from 'node:os';
+import type { Config } from '../config.ts';
+import { decidePlan, type Plan } from '../domain/activation.ts';
+import { renderResolvConf } from '../domain/resolv-conf-text.ts';
+import { type Identity, resolveIdentity } from '../domain/users.ts';
+import { RunsdError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createSupervisorMetrics } from '../metrics.ts';
+import type { Facts, MetricsJson } from '../protocol.ts';
+import { startChild } from './child.ts';
+import { loopbackIpv6Works } from './ipv6.ts';
+import { startMetricsEndpoint } from './metrics-endpoint.ts';
+import { ResolvConfFile } from './resolv-conf.ts';
+import {
+  dnsSettings,
+  envModeChildEnv,
+  proxySettings,
+  tokenSettings,
+  upstreamNameservers,
+} from './room-settings.ts';
+import { type RoomSpec, Rooms } from './rooms.ts';
+
+const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+const workerUrl = (room: string) => new URL(`../../workers/${room}/worker.ts`, import.meta.url);
+
+export interface SupervisorDeps {
+  log: Logger;
+  isRoot: boolean;
+  startedAt: number; // performance.now() origin of the process
+}
+
+function identityFor(config: Config): Identity | null {
+  if (config.user === null) return null;
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return resolveIdentity(config.user, read('/etc/passwd'), read('/etc/group'));
+}
+
+export async function runSupervisor(config: Config, deps: SupervisorDeps): Promise<number> {
+  const { log } = deps;
+  const identity = identityFor(config);
+  const resolv = ResolvConfFile.read(config.resolvConfFile);
+  const plan = decidePlan(config, deps.isRoot, resolv.parsed.nameservers);
+  if (!plan.active) {
+    log.info(1, plan.reason);
+    const child = startChild({ command: config.command, env: { ...config.childEnv }, identity, log });
+    return child.exited;
+  }
+  log.info(1, 'active', { mode: plan.mode, why: plan.reason });
+  const metrics = createSupervisorMetrics();
+  const rooms = new Rooms(
+    { log, logSettings: { verbosity: config.verbosity, format: config.logFormat } },
+    {
+      region: config.region,
+      projectNumber: config.projectNumber,
+      projectId: null,
+    },
+  );
+  rooms.on('restart', (room: string) => metrics.roomRestarts.inc({ room }));
+  let metricsServer: Server | null = null;
+  // A signal before the child exists aborts start-up; the 'exit' hook restores resolv.conf.
+  const early = (sig: NodeJS.Signals) => {
+    log.warn(`received ${sig} during start-up; exiting`);
+    process.exit(128 + (constants.signals[sig] ?? 0));
+  };
+  for (const sig of EARLY_SIGNALS) process.on(sig, early);
+  try {
+    const started = await startRooms(config, plan, rooms, resolv, log);
+    if (plan.dns) {
+      const ns = started.ipv6 ? ['127.0.0.1', '::1'] : ['127.0.0.1'];
+      const write = (region: string | null) =>
+        resolv.write(
+          renderResolvConf({
+            original: resolv.parsed,
+            nameservers: ns,
+            domain: config.domain,
+            region,
+            ndots: config.ndots,
+          }),
+        );
+      write(started.facts.region);
+      // The region may arrive later (metadata outage at start-up): then add it to the search list.
+      if (started.facts.region === null) started.onFacts = (f) => f.region !== null && write(f.region);
+      log.info(1, 'resolv.conf rewritten', { file: resolv.path, region: started.facts.region });
+    }
+    if (config.metricsAddr) {
+      metricsServer = await startMetricsEndpoint(
+        config.metricsAddr,
+        {
+          own: metrics.registry,
+          rooms: async () => {
+            const got = await Promise.allSettled(
+              rooms.controls().map(([n, c]) => rooms.withTimeout(c.metrics(), `${n}.metrics`)),
+            );
+            return got.flatMap((g) => (g.status === 'fulfilled' ? [g.value as MetricsJson] : []));
+          },
+        },
+        log,
+      );
+    }
+    for (const n of rooms.names()) metrics.roomsUp.set({ room: n }, 1);
+    const env =
+      plan.mode === 'env' && plan.proxy
+        ? envModeChildEnv(config.childEnv, Number(rooms.info('proxy')?.['port']))
+        : { ...config.childEnv };
+    const child = startChild({ command: config.command, env, identity, log });
+    for (const sig of EARLY_SIGNALS) process.off(sig, early);
+    metrics.startupSeconds.set((performance.now() - deps.startedAt) / 1000);
+    metrics.childUp.set(1);
+    // DNS and proxy keep serving until the child has exited: its shutdown hooks may call services.
+    const status = await child.exited;
+    metrics.childUp.set(0);
+    return status;
+  } finally {
+    metricsServer?.close();
+    await rooms.closeAll();
+    resolv.restore();
+  }
+}
+
+interface Started {
+  ipv6: boolean;
+  facts: Facts;
+  onFacts?: (f: Facts) => void;
+}
+
+async function startRooms(
+  config: Config,
+  plan: Extract<Plan, { active: true }>,
+  rooms: Rooms,
+  resolv: ResolvConfFile,
+  log: Logger,
+): Promise<Started> {
+  const upstreams = upstreamNameservers(config, resolv.parsed.nameservers);
+  if (plan.dns && upstreams.length === 0) {
+    throw new RunsdError(
+      'RUNSD_RESOLV_CONF',
+      `runsd: no nameserver in ${resolv.path} to forward to; give one with -nameserver`,
+    );
+  }
+  const ipv6 = plan.dns ? await loopbackIpv6Works() : false;
+  const specs: RoomSpec[] = [];
+  if (plan.proxy)
+    specs.push({ name: 'token', entry: workerUrl('token'), settings: tokenSettings(config, upstreams) });
+  await rooms.startAll(specs);
+  const started: Started = { ipv6, facts: await initialFacts(config, rooms, log) };
+  const rest: RoomSpec[] = [];
+  if (plan.dns)
+    rest.push({ name: 'dns', entry: workerUrl('dns'), settings: dnsSettings(config, upstreams, ipv6) });
+  if (plan.proxy) {
+    rest.push({
+      name: 'proxy',
+      entry: workerUrl('proxy'),
+      settings: proxySettings(config, plan, upstreams, ipv6),
+      peers: ['token'],
+    });
+  }
+  await rooms.startAll(rest);
+  if (started.facts.region === null || started.facts.projectNumber === null)
+    void retryFacts(config, rooms, started, log);
+  return started;
+}
+
+type FactsApi = { facts?: () => Promise<Facts> };
+
+async function askFacts(rooms: Rooms): Promise<Facts | null> {
+  const token = rooms.controls().find(([n]) => n === 'token')?.[1] as unknown as FactsApi | undefined;
+  if (!token?.facts) return null;
+  return rooms.withTimeout(token.facts(), 'token.facts');
+}
+
+function merge(config: Config, got: Facts | null): Facts {
+  return {
+    region: config.region ?? got?.region ?? null,
+    projectNumber: config.projectNumber ?? got?.projectNumber ?? null,
+    projectId: got?.projectId ?? null,
+  };
+}
+
+/** Flags first; the metadata server (through the token room) only for what flags did not give. */
+async function initialFacts(config: Config, rooms: Rooms, log: Logger): Promise<Facts> {
+  const need = config.region === null || (config.projectNumber === null && config.projectHash === null);
+  if (!need || !rooms.names().includes('token')) return merge(config, null);
+  try {
+    return merge(config, await askFacts(rooms));
+  } catch (err) {
+    log.warn(
+      'metadata server unavailable at start-up; starting the command anyway and retrying in the background',
+      {
+        error: err instanceof Error ? err.message : String(err),
+      },
+    );
+    return merge(config, null);
+  }
+}
+
+async function retryFacts(config: Config, rooms: Rooms, started: Started, log: Logger): Promise<void> {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 30_000)) {
+    await new Promise((r) => setTimeout(r, delay).unref());
+    if (rooms.names().length === 0) return; // shutting down
+    try {
+      const facts = merge(config, await askFacts(rooms));
+      if (facts.region === null && facts.projectNumber === null) continue;
+      started.facts = facts;
+      await rooms.setFacts(facts);
+      started.onFacts?.(facts);
+      log.info(1, 'facts learnt from the metadata server', {
+        region: facts.region,
+        project_number: facts.projectNumber,
+      });
+      return;
+    } catch (err) {
+      log.info(2, 'metadata server still unavailable', { error: String(err) });
+    }
+  }
+}
