@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { type MetadataServer, startMetadataServer } from '../../../src/emulator/metadata.ts';
+import { startMetadataServer } from '../../../src/emulator/metadata.ts';
 import { RunsdError } from '../../../src/errors.ts';
 import { createTokenClient } from '../../../workers/token/client.ts';
 import type { TokenSettings } from '../../../workers/token/settings.ts';
