@@ -111,7 +111,10 @@ test('a 4xx is reported at once; 5xx and 429 are retried with the backoff schedu
     ok: 1,
   });
   const hist = json.find((m) => m.name === 'runsd_token_fetch_duration_seconds')!.values;
-  assert.equal(hist.find((v) => v.metricName?.endsWith('_count'))?.value, 4);
+  assert.equal(
+    (hist as { metricName?: string; value: number }[]).find((v) => v.metricName?.endsWith('_count'))?.value,
+    4,
+  );
 
   const down = await server(t, flavored(503, 'down'));
   const c = fetcherFor(down.hostPort);
