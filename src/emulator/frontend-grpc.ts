@@ -72,7 +72,8 @@ export function handleGrpc(stream: ServerHttp2Stream, headers: IncomingHttpHeade
   const kind = method.match(/^\/runsd\.emulator\.Echo\/(Unary|ServerStream|Bidi)$/)?.[1];
   if (!kind) {
     stream.resume();
-    return trailersOnly(GRPC_STATUS.UNIMPLEMENTED, `unknown method ${method}`);
+    trailersOnly(GRPC_STATUS.UNIMPLEMENTED, `unknown method ${method}`);
+    return;
   }
   let buf = Buffer.alloc(0);
   let index = 0;

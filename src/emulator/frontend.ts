@@ -128,7 +128,8 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     log.push(r);
     if (log.length > 10_000) log.shift();
     if (r.service) {
-      const per = (stats.requests[r.service] ??= {});
+      stats.requests[r.service] ??= {};
+      const per = stats.requests[r.service]!;
       per[r.protocol] = (per[r.protocol] ?? 0) + 1;
     }
   };
