@@ -55,6 +55,8 @@ export function handleGrpc(stream: ServerHttp2Stream, headers: IncomingHttpHeade
     if (started) return;
     started = true;
     stream.respond(respondHeaders, { waitForTrailers: true });
+    // the h2 compat response (the front end's request handler) would send its own empty trailers
+    stream.removeAllListeners('wantTrailers');
     stream.on('wantTrailers', () => stream.sendTrailers(trailer));
   };
   const reply = (message: string, index: number) => {
@@ -77,6 +79,7 @@ export function handleGrpc(stream: ServerHttp2Stream, headers: IncomingHttpHeade
   }
   let buf = Buffer.alloc(0);
   let index = 0;
+  let first: Req | undefined;
   let done = false;
   const onRequest = (r: Req) => {
     if (done) return;
@@ -114,17 +117,17 @@ export function handleGrpc(stream: ServerHttp2Stream, headers: IncomingHttpHeade
         defaults: true,
       }) as Req;
       buf = buf.subarray(5 + len);
-      onRequest(msg);
+      // unary and server-streaming answer once the client has half-closed, as grpc servers do
+      if (kind === 'Bidi') onRequest(msg);
+      else first ??= msg;
     }
   });
   stream.on('end', () => {
-    if (!done && kind === 'Bidi') {
-      done = true;
-      finish(0);
-    } else if (!done) {
-      done = true;
-      finish(GRPC_STATUS.INTERNAL, 'no request message');
-    }
+    if (kind !== 'Bidi' && first) return onRequest(first);
+    if (done) return;
+    done = true;
+    if (kind === 'Bidi') finish(0);
+    else finish(GRPC_STATUS.INTERNAL, 'no request message');
   });
   stream.on('error', () => {});
 }

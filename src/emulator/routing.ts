@@ -21,7 +21,7 @@ export function parseServiceHost(
 ): HostMatch | null {
   const host = stripPort(hostHeader).toLowerCase().replace(/\.$/, '');
   const labels = host.split('.');
-  if (labels.length === 4 && labels[2] === 'run' && labels[3] === 'app') {
+  if (labels.length === 4 && labels[1] !== 'a' && labels[2] === 'run' && labels[3] === 'app') {
     const [first, region] = labels as [string, string];
     const suffix = `-${projectNumber}`;
     if (first.endsWith(suffix) && first.length > suffix.length) {
