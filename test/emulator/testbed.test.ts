@@ -39,7 +39,11 @@ test('test bed: a client in the namespace resolves run.app via the emulator DNS 
 test('test bed: exit status, env overrides, knobs, signals', { skip }, async () => {
   const r = await runInTestbed({
     runsdArgs: null,
-    command: ['sh', '-c', 'echo "K_SERVICE=${K_SERVICE:-unset} X=$X"; exit 7'],
+    command: [
+      'sh',
+      '-c',
+      'test -n "$K_SERVICE" || K_SERVICE=unset; echo "K_SERVICE=$K_SERVICE X=$X"; exit 7',
+    ],
     env: { K_SERVICE: null, X: 'y' },
   });
   assert.equal(r.code, 7);
@@ -64,4 +68,16 @@ test('test bed: exit status, env overrides, knobs, signals', { skip }, async () 
   assert.equal(s.signal, 'SIGTERM');
   assert.equal(s.code, 143);
   assert.equal(s.timedOut, false);
+});
+
+test('test bed runs the real bin/runsd: the child sees runsd resolv.conf, ours is restored after', {
+  skip,
+}, async () => {
+  const r = await runInTestbed({
+    runsdArgs: [],
+    command: ['sh', '-c', 'grep -q "^nameserver 127.0.0.1" /etc/resolv.conf && echo rewritten; exit 3'],
+  });
+  assert.equal(r.stdout, 'rewritten\n', r.stderr);
+  assert.equal(r.code, 3);
+  assert.equal(r.resolvConfAfter, `nameserver ${BED.dns}\n`);
 });
