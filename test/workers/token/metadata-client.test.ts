@@ -134,10 +134,15 @@ test('a metadata server that does not answer in time is a timeout (retried)', as
   assert.equal(s.seen.length, 4);
 });
 
-test('a token without exp is refused', async (t) => {
+test('a token without exp, or already expired, is refused', async (t) => {
   const s = await server(t, flavored(200, 'opaque-token'));
   const { f } = fetcherFor(s.hostPort);
   await assert.rejects(f.mint('https://a.run.app'), /carries no readable exp/);
+  const old = fakeJwt({ aud: 'https://a.run.app', exp: Math.floor(Date.now() / 1000) - 60 });
+  const s2 = await server(t, flavored(200, old));
+  const g = fetcherFor(s2.hostPort);
+  await assert.rejects(g.f.mint('https://a.run.app'), /expired at .* \(clock skew\?\)/);
+  assert.equal(s2.seen.length, 1, 'not retried');
 });
 
 test('metadata.google.internal is resolved through the original nameservers, not the system resolver', async (t) => {
