@@ -2,6 +2,7 @@
 // insists on it in the answer (anything else is not the metadata server — e.g. a captive proxy),
 // is bounded by a timeout, and can be aborted. Failures carry a FailureKind so callers know what is
 // worth retrying.
+import http from 'node:http';
 import { metadataOrigin } from '../../src/domain/metadata-facts.ts';
 import { type FailureKind, retryable } from '../../src/domain/token-policy.ts';
 import { RunsdError } from '../../src/errors.ts';
@@ -24,8 +25,38 @@ export interface MetadataClientOptions {
   metadataHost: string | null;
   upstreams: string[];
   timeoutMs: number;
-  fetch?: typeof fetch;
   lookup?: Lookup;
+}
+
+interface Answer {
+  status: number;
+  flavor: string | undefined;
+  body: string;
+}
+
+// Metadata answers are short (a token is ~1 KB); anything much larger is not the metadata server.
+const MAX_BODY = 64 * 1024;
+
+/** node:http with our own keep-alive Agent rather than fetch(): a private Agent never goes through
+ * HTTP_PROXY even when NODE_USE_ENV_PROXY is set in the container (the real metadata server refuses
+ * proxied requests), and it never follows redirects. */
+function httpGet(agent: http.Agent, url: string, signal: AbortSignal): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers: { 'Metadata-Flavor': 'Google' }, signal }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > MAX_BODY) req.destroy(new Error(`answer larger than ${MAX_BODY} bytes`));
+      });
+      res.on('end', () => {
+        const f = res.headers['metadata-flavor'];
+        resolve({ status: res.statusCode ?? 0, flavor: Array.isArray(f) ? f[0] : f, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 export interface MetadataClient {
@@ -35,10 +66,12 @@ export interface MetadataClient {
   identity(audience: string, signal?: AbortSignal): Promise<string>;
   /** The origin requests go to (resolves metadata.google.internal on first use). */
   origin(signal?: AbortSignal): Promise<string>;
+  /** Drops kept-alive connections. */
+  close(): void;
 }
 
 export function createMetadataClient(opts: MetadataClientOptions): MetadataClient {
-  const doFetch = opts.fetch ?? fetch;
+  const agent = new http.Agent({ keepAlive: true, timeout: 60_000 });
   const lookup = opts.lookup ?? upstreamLookup(opts.upstreams, opts.timeoutMs);
   let resolved: Promise<string> | null = null;
 
@@ -67,13 +100,9 @@ export function createMetadataClient(opts: MetadataClientOptions): MetadataClien
     const url = `${base}/computeMetadata/v1/${path}`;
     const what = path.split('?')[0];
     try {
-      const res = await doFetch(url, {
-        headers: { 'Metadata-Flavor': 'Google' },
-        signal: both,
-        redirect: 'error',
-      });
-      const body = await res.text();
-      if (res.headers.get('metadata-flavor') !== 'Google') {
+      const res = await httpGet(agent, url, both);
+      const body = res.body;
+      if (res.flavor !== 'Google') {
         throw new MetadataError(
           `${base} is not a metadata server: answer to ${what} lacks "Metadata-Flavor: Google" (HTTP ${res.status})`,
           { kind: 'invalid' },
@@ -117,15 +146,13 @@ export function createMetadataClient(opts: MetadataClientOptions): MetadataClien
     return token;
   };
 
-  return { get, identity, origin };
+  return { get, identity, origin, close: () => agent.destroy() };
 }
 
 function errText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  // undici wraps the socket error: "fetch failed" + cause ECONNREFUSED …
-  const cause = (err as { cause?: unknown }).cause;
-  if (cause instanceof Error) return `${err.message} (${(cause as { code?: string }).code ?? cause.message})`;
-  return err.message;
+  const code = (err as NodeJS.ErrnoException).code;
+  return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
 }
 
 function oneLine(s: string): string {
