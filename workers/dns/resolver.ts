@@ -24,6 +24,9 @@ export type Transport = 'udp' | 'tcp';
 export type Reply = Buffer | null;
 
 const EDNS_COOKIE = 10;
+/** Queries with EDNS options (cookies) are unique per client; memoising them would only churn. */
+const MEMO_MAX_QUERY = 300;
+const MEMO_MAX_ENTRIES = 4096;
 
 export class Resolver {
   private readonly zone: ZoneOptions;
@@ -31,6 +34,12 @@ export class Resolver {
   private readonly forwarder: Forwarder;
   private readonly metrics: DnsMetrics;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  /**
+   * Local replies by the query's bytes after the ID. A local reply depends on nothing else, so an
+   * identical query (the common case: the same app asking the same name again) is answered by a
+   * copy and a new ID, without decoding or encoding (5 µs → under 1 µs per query; see docs/dns.md).
+   */
+  private readonly localMemo = new Map<string, { reply: Buffer; type: string; outcome: Outcome }>();
 
   constructor(zone: ZoneOptions, cache: AnswerCache, forwarder: Forwarder, metrics: DnsMetrics) {
     this.zone = zone;
@@ -41,6 +50,17 @@ export class Resolver {
 
   handle(msg: Buffer, transport: Transport): Reply | Promise<Reply> {
     const start = process.hrtime.bigint();
+    if (msg.length >= 12 && msg.length <= MEMO_MAX_QUERY) {
+      const memo = this.localMemo.get(msg.toString('latin1', 2));
+      if (memo) {
+        const out = Buffer.allocUnsafe(memo.reply.length);
+        memo.reply.copy(out);
+        out[0] = msg[0] ?? 0;
+        out[1] = msg[1] ?? 0;
+        this.metrics.query(memo.type, memo.outcome, start);
+        return out;
+      }
+    }
     try {
       return this.answer(msg, transport, start);
     } catch {
@@ -87,6 +107,10 @@ export class Resolver {
               ? 'nxdomain'
               : 'refused';
       const out = dnsPacket.encode(localReply(query, d, this.zone));
+      if (msg.length <= MEMO_MAX_QUERY) {
+        if (this.localMemo.size >= MEMO_MAX_ENTRIES) this.localMemo.clear();
+        this.localMemo.set(msg.toString('latin1', 2), { reply: Buffer.from(out), type, outcome });
+      }
       this.metrics.query(type, outcome, start);
       return out;
     }

@@ -69,7 +69,14 @@ async function closeAll(udp: UdpSocket[], tcp: Server[]): Promise<void> {
 
 function bindUdp(type: 'udp4' | 'udp6', host: string, port: number, resolver: Resolver): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const s = createSocket({ type, ipv6Only: type === 'udp6' });
+    // A 4 MB receive buffer (the usual rmem_max) absorbs bursts: with the 208 KB default a burst of
+    // a few hundred queries is dropped by the kernel and each one costs the client a retry timeout.
+    const s = createSocket({
+      type,
+      ipv6Only: type === 'udp6',
+      recvBufferSize: 1 << 22,
+      sendBufferSize: 1 << 22,
+    });
     s.once('error', reject);
     s.bind(port, host, () => {
       s.off('error', reject);
