@@ -8,8 +8,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { REGION_CODES } from '../domain/region-codes.ts';
 import { makeTlsMaterial } from './certs.ts';
+import { isGrpc } from './echo-proto.ts';
 import { type AuthResult, checkAuth, PAGES, withoutSignature } from './frontend-auth.ts';
-import { handleGrpc, isGrpc } from './frontend-grpc.ts';
 import { type AnyRes, type Req, type Res, type RouteContext, serveBuiltin } from './frontend-services.ts';
 import type { Jwk } from './jwt.ts';
 import { parseServiceHost, serviceUrls } from './routing.ts';
@@ -98,6 +98,8 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const regions = opts.regions ?? DEFAULT_REGIONS;
   const services = new Map((opts.services ?? DEFAULT_SERVICES).map((s) => [s.name, s]));
   const host = opts.host ?? '127.0.0.1';
+  // protobufjs loads while the keys are generated (off the main thread)
+  const grpcModule = import('./frontend-grpc.ts');
   const tls = await makeTlsMaterial({
     dnsNames: [
       'run.app',
@@ -108,6 +110,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     ],
     ips: ['127.0.0.1', '::1', host],
   });
+  const { handleGrpc } = await grpcModule;
   const knobs: FrontendKnobs = {
     goawayAfterStreams: 0,
     resetStreams: 0,

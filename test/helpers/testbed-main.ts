@@ -1,9 +1,9 @@
 // Runs INSIDE the private namespace made by runInTestbed (unshare --net --mount --pid --fork):
 // lo up, the emulator on fixed loopback addresses, a temp resolv.conf bind-mounted over
-// /etc/resolv.conf, then `bin/runsd <args> -- <command>`. The outcome goes to fd 3 as JSON; the
+// /etc/resolv.conf, then `bin/runsd <args> -- <command>`. The outcome goes to DIR/outcome.json; the
 // command's stdout/stderr are passed through untouched.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
@@ -21,7 +21,7 @@ function finish(outcome: Partial<TestbedOutcome>, emu?: Emulator): never {
     report: (emu?.report() ?? emptyReport) as TestbedOutcome['report'],
     ...outcome,
   };
-  writeSync(3, JSON.stringify(full));
+  writeFileSync(join(spec.dir, 'outcome.json'), JSON.stringify(full));
   process.exit(0);
 }
 
@@ -131,6 +131,6 @@ child.on('exit', (code, signal) => {
   const signum = signal ? (constants.signals[signal] ?? 0) : 0;
   exited = { code: code ?? 128 + signum, signal };
   // grandchildren may still hold the pipes; they die with us (we are pid 1 of the namespace)
-  setTimeout(done, 1000).unref();
+  setTimeout(done, 300).unref();
 });
 child.on('close', () => setImmediate(done));

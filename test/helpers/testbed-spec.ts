@@ -1,4 +1,4 @@
-// What runInTestbed hands to testbed-main.ts (JSON on argv) and what comes back on fd 3.
+// What runInTestbed hands to testbed-main.ts (JSON on argv) and what comes back in DIR/outcome.json.
 import type { UpstreamDnsKnobs } from '../../src/emulator/dns.ts';
 import type { FrontendKnobs } from '../../src/emulator/frontend.ts';
 import type { EmulatorOptions, EmulatorReport } from '../../src/emulator/index.ts';
