@@ -60,6 +60,19 @@ test('test bed: exit status, env overrides, knobs, signals', { skip }, async () 
   });
   assert.equal(k.stdout, '500');
 
+  // knobs turned mid-run through the control plane
+  const md = `curl -s -o /dev/null -w '%{http_code} ' -H 'Metadata-Flavor: Google' http://$GCE_METADATA_HOST/computeMetadata/v1/project/project-id`;
+  const c = await runInTestbed({
+    runsdArgs: null,
+    command: [
+      'sh',
+      '-c',
+      `${md}; curl -s -o /dev/null -X POST -d '{"metadata":{"outage":true}}' $EMULATOR_CONTROL/knobs; ${md}`,
+    ],
+  });
+  assert.equal(c.stdout, '200 000 ');
+  assert.equal(c.report.metadata.rejected.outage > 0, true);
+
   const s = await runInTestbed({
     runsdArgs: null,
     command: ['sh', '-c', 'echo ready; sleep 30'],
