@@ -42,12 +42,13 @@ test('test bed: exit status, env overrides, knobs, signals', { skip }, async () 
     command: [
       'sh',
       '-c',
-      'test -n "$K_SERVICE" || K_SERVICE=unset; echo "K_SERVICE=$K_SERVICE X=$X"; exit 7',
+      'test -n "$K_SERVICE" || K_SERVICE=unset; echo "K_SERVICE=$K_SERVICE X=$X $(id -u)"; exit 7',
     ],
     env: { K_SERVICE: null, X: 'y' },
+    asUser: { uid: 65534, gid: 65534 },
   });
   assert.equal(r.code, 7);
-  assert.equal(r.stdout, 'K_SERVICE=unset X=y\n');
+  assert.equal(r.stdout, 'K_SERVICE=unset X=y 65534\n');
 
   const k = await runInTestbed({
     runsdArgs: null,
