@@ -200,7 +200,13 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   };
 
   const server = http2.createSecureServer(
-    { key: tls.keyPem, cert: tls.certPem, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] },
+    {
+      key: tls.keyPem,
+      cert: tls.certPem,
+      allowHTTP1: true,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? 100 },
+    },
     onRequest as (req: Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   server.on('secureConnection', (sock: Socket) => {
