@@ -132,7 +132,9 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     const conn: object = stream ? stream.session! : req.socket;
     const n = (streamsPerSession.get(conn) ?? 0) + 1;
     streamsPerSession.set(conn, n);
-    const goaway = knobs.goawayAfterStreams > 0 && n >= knobs.goawayAfterStreams;
+    const goaway =
+      knobs.goawayAfterStreams > 0 &&
+      (stream ? n === knobs.goawayAfterStreams : n >= knobs.goawayAfterStreams);
     if (goaway && stream) {
       stats.goaways++;
       stream.session!.close();
