@@ -24,6 +24,8 @@ export interface FrontendOptions {
   services?: ServiceSpec[];
   /** write the CA certificate (PEM) there */
   caPath?: string;
+  /** h2 SETTINGS_MAX_CONCURRENT_STREAMS the front end advertises (default 100, like Google's front ends) */
+  maxConcurrentStreams?: number;
 }
 
 export interface FrontendKnobs {

@@ -132,7 +132,9 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     const conn: object = stream ? stream.session! : req.socket;
     const n = (streamsPerSession.get(conn) ?? 0) + 1;
     streamsPerSession.set(conn, n);
-    const goaway = knobs.goawayAfterStreams > 0 && n >= knobs.goawayAfterStreams;
+    const goaway =
+      knobs.goawayAfterStreams > 0 &&
+      (stream ? n === knobs.goawayAfterStreams : n >= knobs.goawayAfterStreams);
     if (goaway && stream) {
       stats.goaways++;
       stream.session!.close();
@@ -200,7 +202,13 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   };
 
   const server = http2.createSecureServer(
-    { key: tls.keyPem, cert: tls.certPem, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] },
+    {
+      key: tls.keyPem,
+      cert: tls.certPem,
+      allowHTTP1: true,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? 100 },
+    },
     onRequest as (req: Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   server.on('secureConnection', (sock: Socket) => {
