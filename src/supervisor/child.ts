@@ -1,6 +1,7 @@
 // The child process: inherited stdio and environment, forwarded signals, and an exit status that
 // becomes ours (128+N for a child killed by signal N; 127 not found; 126 not executable).
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Identity } from '../domain/users.ts';
@@ -32,6 +33,14 @@ export interface RunningChild {
 }
 
 const EXEC_AS = fileURLToPath(new URL('./exec-as.ts', import.meta.url));
+
+function isDirectory(path: string): boolean {
+  try {
+    return path.includes('/') && statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
@@ -66,9 +75,13 @@ export function startChild(opts: ChildOptions): RunningChild {
         opts.log.error(`${cmd}: command not found`);
         resolve(127);
       } else if (err.code === 'EACCES' || err.code === 'ENOEXEC' || err.code === 'EISDIR') {
-        opts.log.error(
-          `${cmd}: cannot execute: ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`,
-        );
+        const why =
+          err.code === 'ENOEXEC'
+            ? 'not an executable format'
+            : isDirectory(cmd)
+              ? 'is a directory'
+              : 'permission denied';
+        opts.log.error(`${cmd}: cannot execute: ${why}`);
         resolve(126);
       } else {
         opts.log.error(`${cmd}: could not start: ${err.message}`);
