@@ -32,6 +32,7 @@ export interface RunningChild {
   kill(signal: NodeJS.Signals): void;
 }
 
+const SIGUSR1_GUARD = 'data:text/javascript,process.on("SIGUSR1",()=>{})';
 const EXEC_AS = fileURLToPath(new URL('./exec-as.ts', import.meta.url));
 
 function isDirectory(path: string): boolean {
@@ -56,7 +57,9 @@ export function startChild(opts: ChildOptions): RunningChild {
     ? spawn(
         process.execPath,
         [
-          ...process.execArgv.filter((a) => a.startsWith('--disable-sigusr1')),
+          // Same SIGUSR1 guard as bin/runsd: a forwarded SIGUSR1 must not open an inspector as root.
+          '--import',
+          SIGUSR1_GUARD,
           EXEC_AS,
           String(opts.identity.uid),
           String(opts.identity.gid),
