@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Identity } from '../domain/users.ts';
 import type { Logger } from '../log.ts';
+import { execAsEntry } from './bundle-paths.ts';
 
 export const FORWARDED_SIGNALS = [
   'SIGTERM',
@@ -33,7 +34,7 @@ export interface RunningChild {
 }
 
 const SIGUSR1_GUARD = 'data:text/javascript,process.on("SIGUSR1",()=>{})';
-const EXEC_AS = fileURLToPath(new URL('./exec-as.ts', import.meta.url));
+const EXEC_AS = fileURLToPath(execAsEntry());
 
 function isDirectory(path: string): boolean {
   try {

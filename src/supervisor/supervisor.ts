@@ -11,6 +11,7 @@ import { RunsdError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createSupervisorMetrics } from '../metrics.ts';
 import type { Facts, MetricsJson } from '../protocol.ts';
+import { workerEntry } from './bundle-paths.ts';
 import { startChild } from './child.ts';
 import { loopbackIpv6Works } from './ipv6.ts';
 import { startMetricsEndpoint } from './metrics-endpoint.ts';
@@ -25,7 +26,7 @@ import {
 import { type RoomSpec, Rooms } from './rooms.ts';
 
 const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-const workerUrl = (room: string) => new URL(`../../workers/${room}/worker.ts`, import.meta.url);
+const workerUrl = workerEntry;
 
 export interface SupervisorDeps {
   log: Logger;

@@ -90,8 +90,11 @@ test('the environment is passed, including values with spaces, newlines and =', 
   });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, `${tricky}\nplain\n`);
-  const all = await runsd(t, ['--', 'env', '-0'], { env: { PATH: process.env['PATH'] ?? '', ONLY: 'x' } });
-  // bin/runsd is a sh launcher, and sh exports PWD; everything else is exactly what we gave.
+  const all = await runsd(t, ['--', 'env', '-0'], {
+    env: { PATH: process.env['PATH'] ?? '', ONLY: 'x', RUNSD_FROM_SOURCE: '1' },
+  });
+  // bin/runsd is a sh launcher, and sh exports PWD; everything else is exactly what we gave
+  // (the launcher's own RUNSD_FROM_SOURCE is not passed on).
   const got = all.stdout
     .split('\0')
     .filter((kv) => kv !== '' && !kv.startsWith('PWD='))

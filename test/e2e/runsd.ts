@@ -25,9 +25,13 @@ const CLOUD_RUN_VARS = [
   'PORT',
 ];
 
-/** The test's environment without anything that would make runsd think it is on Cloud Run. */
+/**
+ * The test's environment without anything that would make runsd think it is on Cloud Run.
+ * RUNSD_FROM_SOURCE=1: bin/runsd runs src/ even when a dist/ bundle exists (the launcher unsets it,
+ * so the command never sees it).
+ */
 export function offCloudRunEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { RUNSD_FROM_SOURCE: '1' };
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !CLOUD_RUN_VARS.includes(k) && !k.startsWith('NODE_TEST')) env[k] = v;
   }
