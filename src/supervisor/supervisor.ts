@@ -9,12 +9,10 @@ import { renderResolvConf } from '../domain/resolv-conf-text.ts';
 import { type Identity, resolveIdentity } from '../domain/users.ts';
 import { RunsdError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createSupervisorMetrics } from '../metrics.ts';
 import type { Facts, MetricsJson } from '../protocol.ts';
 import { workerEntry } from './bundle-paths.ts';
 import { startChild } from './child.ts';
 import { loopbackIpv6Works } from './ipv6.ts';
-import { startMetricsEndpoint } from './metrics-endpoint.ts';
 import { ResolvConfFile } from './resolv-conf.ts';
 import {
   dnsSettings,
@@ -57,6 +55,8 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
     return child.exited;
   }
   log.info(1, 'active', { mode: plan.mode, why: plan.reason });
+  // prom-client costs ~20 MiB and tens of ms to load: only an active runsd needs it.
+  const { createSupervisorMetrics } = await import('../metrics.ts');
   const metrics = createSupervisorMetrics();
   const rooms = new Rooms(
     { log, logSettings: { verbosity: config.verbosity, format: config.logFormat } },
@@ -94,6 +94,7 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
       log.info(1, 'resolv.conf rewritten', { file: resolv.path, region: started.facts.region });
     }
     if (config.metricsAddr) {
+      const { startMetricsEndpoint } = await import('./metrics-endpoint.ts');
       metricsServer = await startMetricsEndpoint(
         config.metricsAddr,
         {
