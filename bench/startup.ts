@@ -34,6 +34,8 @@ async function freePort(): Promise<number> {
 interface Sample {
   toChildMs: number;
   rssKiB: number;
+  /** user+sys CPU of runsd (all its threads) up to the RSS sample: less sensitive to machine load. */
+  cpuMs: number;
   totalMs: number;
 }
 
@@ -53,19 +55,24 @@ function once(file: string, args: string[]): Promise<Sample> {
     const p = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env: env() });
     let toChildMs = -1;
     let rssKiB = 0;
+    let cpuMs = 0;
     p.stdout.once('data', () => {
       toChildMs = Number(process.hrtime.bigint() - t0) / 1e6;
       // Let start-up garbage settle a little, as an idle runsd would.
       setTimeout(() => {
         const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
         rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        // /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks (100/s on Linux).
+        const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
         p.kill('SIGTERM');
       }, 300);
     });
     p.once('error', reject);
     p.once('close', () => {
       if (toChildMs < 0) reject(new Error(`${file} ${args.join(' ')}: the command never ran`));
-      else resolve({ toChildMs, rssKiB, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 });
+      else resolve({ toChildMs, rssKiB, cpuMs, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 });
     });
   });
 }
@@ -139,7 +146,7 @@ try {
       for (let i = 0; i < RUNS; i++) samples.push(await once(BIN, await argsFor()));
       const rss = samples.map((s) => s.rssKiB / 1024);
       console.log(
-        `${name.padEnd(52)} time to command (ms) ${fmt(samples.map((s) => s.toChildMs))}   RSS (MiB) median ${pct(rss, 50).toFixed(1)} max ${Math.max(...rss).toFixed(1)}`,
+        `${name.padEnd(52)} time to command (ms) ${fmt(samples.map((s) => s.toChildMs))}   CPU (ms) ${fmt(samples.map((s) => s.cpuMs))}   RSS (MiB) median ${pct(rss, 50).toFixed(1)} max ${Math.max(...rss).toFixed(1)}`,
       );
     }
   }
