@@ -48,11 +48,22 @@ function env(): Record<string, string> {
   return e;
 }
 
+// Stop the runsd under measurement if the bench itself is interrupted (it would be orphaned).
+let current: ReturnType<typeof spawn> | null = null;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    current?.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 /** One run: spawn, time the first stdout byte, read VmRSS while the command sleeps, then stop it. */
 function once(file: string, args: string[]): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const p = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env: env() });
+    current = p;
     let toChildMs = -1;
     let rssKiB = 0;
     let cpuMs = 0;
