@@ -23,7 +23,11 @@ import {
 } from './room-settings.ts';
 import { type RoomSpec, Rooms } from './rooms.ts';
 
-const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+// Signals whose default action would kill runsd (leaving resolv.conf rewritten) while there is no
+// child to forward them to: during start-up they abort it; during shutdown they are ignored.
+// (SIGUSR1 has bin/runsd's no-op listener; SIGWINCH is ignored by default.)
+const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
+const ignoreDuringShutdown = () => {};
 const workerUrl = workerEntry;
 
 export interface SupervisorDeps {
@@ -123,6 +127,11 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
     metrics.childUp.set(0);
     return status;
   } finally {
+    // The child is gone (or never started): a late SIGTERM must not cut the restore short.
+    for (const sig of EARLY_SIGNALS) {
+      process.off(sig, early);
+      process.on(sig, ignoreDuringShutdown);
+    }
     metricsServer?.close();
     await rooms.closeAll();
     resolv.restore();
