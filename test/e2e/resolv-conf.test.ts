@@ -101,12 +101,19 @@ test('restored when runsd is sent SIGTERM at any point of start-up', { skip }, a
     assert.ok(res.code === 143 || res.signal === 'SIGTERM', `after ${delayMs} ms: ${res.code} ${res.signal}`);
     s.restored();
   }
-  // And right after runsd says it rewrote the file (before or just after the child starts).
-  const s = await setup(t);
-  const r = start(t, ['-v=1', ...s.args, '--', 'sh', '-c', 'exec sleep 30']);
-  await r.waitFor('resolv.conf rewritten', 'stderr');
-  r.proc.kill('SIGTERM');
-  const res = await r.done;
-  assert.equal(res.code, 143, res.stderr);
-  s.restored();
+  // And right after runsd says it rewrote the file (before or just after the child starts), with
+  // each signal whose default action would kill runsd.
+  for (const [sig, n] of [
+    ['SIGTERM', 15],
+    ['SIGQUIT', 3],
+    ['SIGUSR2', 12],
+  ] as const) {
+    const s = await setup(t);
+    const r = start(t, ['-v=1', ...s.args, '--', 'sh', '-c', 'exec sleep 30']);
+    await r.waitFor('resolv.conf rewritten', 'stderr');
+    r.proc.kill(sig);
+    const res = await r.done;
+    assert.equal(res.code, 128 + n, `${sig}: ${res.stderr}`);
+    s.restored();
+  }
 });
