@@ -1,6 +1,6 @@
 // The child process: inherited stdio and environment, forwarded signals, and an exit status that
 // becomes ours (128+N for a child killed by signal N; 127 not found; 126 not executable).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -52,9 +52,22 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 
 export function startChild(opts: ChildOptions): RunningChild {
   const [cmd, ...args] = opts.command as [string, ...string[]];
+  // Handlers go in before the spawn: the command may print "ready" and be signalled before the
+  // line after spawn() runs (seen on a loaded machine), and without a handler that signal would
+  // kill runsd and orphan the command. A JS signal callback only runs on a later loop turn, when
+  // `child` is set.
+  let child: ChildProcess | undefined;
+  const handlers = FORWARDED_SIGNALS.map((sig) => {
+    const h = () => {
+      opts.log.info(2, 'forwarding signal', { signal: sig });
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
   // Node's spawn({uid, gid}) drops supplementary groups (libuv calls setgroups(0)), so a -user
   // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s.
-  const child = opts.identity
+  child = opts.identity
     ? spawn(
         process.execPath,
         [
@@ -98,16 +111,9 @@ export function startChild(opts: ChildOptions): RunningChild {
       resolve(status);
     });
   });
-  const handlers = FORWARDED_SIGNALS.map((sig) => {
-    const h = () => {
-      opts.log.info(2, 'forwarding signal', { signal: sig });
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(sig);
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
   void exited.then(() => {
     for (const [sig, h] of handlers) process.off(sig, h);
   });
-  return { pid: child.pid, exited, kill: (s) => child.kill(s) };
+  const started = child;
+  return { pid: started.pid, exited, kill: (s) => started.kill(s) };
 }
