@@ -78,6 +78,15 @@ export function start(t: TestContext, args: string[], opts: StartOptions = {}): 
   }>((resolve, reject) => {
     proc.once('error', reject);
     proc.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr: err }));
+    // A command orphaned by a runsd bug would keep our pipes open and hang the test: once runsd has
+    // exited, give the pipes a moment, then stop waiting (the assertions then fail, not time out).
+    proc.once('exit', (code, signal) => {
+      setTimeout(() => {
+        proc.stdout!.destroy();
+        proc.stderr!.destroy();
+        resolve({ code, signal, stdout: out, stderr: err });
+      }, 3000).unref();
+    });
   });
   t.after(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
