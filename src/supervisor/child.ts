@@ -1,10 +1,12 @@
 // The child process: inherited stdio and environment, forwarded signals, and an exit status that
 // becomes ours (128+N for a child killed by signal N; 127 not found; 126 not executable).
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Identity } from '../domain/users.ts';
 import type { Logger } from '../log.ts';
+import { execAsEntry } from './bundle-paths.ts';
 
 export const FORWARDED_SIGNALS = [
   'SIGTERM',
@@ -31,7 +33,16 @@ export interface RunningChild {
   kill(signal: NodeJS.Signals): void;
 }
 
-const EXEC_AS = fileURLToPath(new URL('./exec-as.ts', import.meta.url));
+const SIGUSR1_GUARD = 'data:text/javascript,process.on("SIGUSR1",()=>{})';
+const EXEC_AS = fileURLToPath(execAsEntry());
+
+function isDirectory(path: string): boolean {
+  try {
+    return path.includes('/') && statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
@@ -41,13 +52,28 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 
 export function startChild(opts: ChildOptions): RunningChild {
   const [cmd, ...args] = opts.command as [string, ...string[]];
+  // Handlers go in before the spawn: the command may print "ready" and be signalled before the
+  // line after spawn() runs (seen on a loaded machine), and without a handler that signal would
+  // kill runsd and orphan the command. A JS signal callback only runs on a later loop turn, when
+  // `child` is set.
+  let child: ChildProcess | undefined;
+  const handlers = FORWARDED_SIGNALS.map((sig) => {
+    const h = () => {
+      opts.log.info(2, 'forwarding signal', { signal: sig });
+      if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(sig);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
   // Node's spawn({uid, gid}) drops supplementary groups (libuv calls setgroups(0)), so a -user
   // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s.
-  const child = opts.identity
+  child = opts.identity
     ? spawn(
         process.execPath,
         [
-          ...process.execArgv.filter((a) => a.startsWith('--disable-sigusr1')),
+          // Same SIGUSR1 guard as bin/runsd: a forwarded SIGUSR1 must not open an inspector as root.
+          '--import',
+          SIGUSR1_GUARD,
           EXEC_AS,
           String(opts.identity.uid),
           String(opts.identity.gid),
@@ -66,9 +92,13 @@ export function startChild(opts: ChildOptions): RunningChild {
         opts.log.error(`${cmd}: command not found`);
         resolve(127);
       } else if (err.code === 'EACCES' || err.code === 'ENOEXEC' || err.code === 'EISDIR') {
-        opts.log.error(
-          `${cmd}: cannot execute: ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`,
-        );
+        const why =
+          err.code === 'ENOEXEC'
+            ? 'not an executable format'
+            : isDirectory(cmd)
+              ? 'is a directory'
+              : 'permission denied';
+        opts.log.error(`${cmd}: cannot execute: ${why}`);
         resolve(126);
       } else {
         opts.log.error(`${cmd}: could not start: ${err.message}`);
@@ -81,16 +111,9 @@ export function startChild(opts: ChildOptions): RunningChild {
       resolve(status);
     });
   });
-  const handlers = FORWARDED_SIGNALS.map((sig) => {
-    const h = () => {
-      opts.log.info(2, 'forwarding signal', { signal: sig });
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) child.kill(sig);
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
   void exited.then(() => {
     for (const [sig, h] of handlers) process.off(sig, h);
   });
-  return { pid: child.pid, exited, kill: (s) => child.kill(s) };
+  const started = child;
+  return { pid: started.pid, exited, kill: (s) => started.kill(s) };
 }

@@ -1,11 +1,12 @@
 // Runs as a short-lived process: `exec-as UID GID G1,G2 -- CMD ARGS…`. Sets the supplementary
 // groups, gid and uid (in that order: after setuid we could no longer change groups), then
 // replaces itself with CMD via execve, so CMD keeps this pid and gets signals directly.
+// Messages match child.ts ("runsd: error: CMD: …") so -user does not change what users see.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 function fail(status: number, msg: string): never {
-  process.stderr.write(`runsd: ${msg}\n`);
+  process.stderr.write(`runsd: error: ${msg}\n`);
   process.exit(status);
 }
 
@@ -13,20 +14,28 @@ function findCommand(cmd: string, pathEnv: string | undefined): string {
   const candidates = cmd.includes('/')
     ? [cmd]
     : (pathEnv ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((d) => join(d || '.', cmd));
-  let denied: string | null = null;
+  let denied: { path: string; dir: boolean } | null = null;
   for (const c of candidates) {
+    let isFile: boolean;
     try {
-      if (!statSync(c).isFile()) {
-        denied ??= c;
-        continue;
-      }
+      isFile = statSync(c).isFile();
+    } catch {
+      // Missing, or in a directory this user may not search (e.g. /root/... on PATH): like a
+      // shell, that is "not found" there, not "permission denied".
+      continue;
+    }
+    if (!isFile) {
+      denied ??= { path: c, dir: true };
+      continue;
+    }
+    try {
       accessSync(c, constants.X_OK);
       return c;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EACCES') denied ??= c;
+    } catch {
+      denied ??= { path: c, dir: false };
     }
   }
-  if (denied) fail(126, `${cmd}: cannot execute: permission denied`);
+  if (denied) fail(126, `${cmd}: cannot execute: ${denied.dir ? 'is a directory' : 'permission denied'}`);
   return fail(127, `${cmd}: command not found`);
 }
 
@@ -41,6 +50,11 @@ try {
 } catch (err) {
   fail(126, `cannot switch to uid ${uid} gid ${gid}: ${(err as Error).message}`);
 }
+// Node ignores SIGPIPE and SIGXFSZ, and execve keeps ignored signals ignored: the command would
+// never die of a broken pipe (`cmd | head` would spin). Node cannot set SIG_DFL, but a caught
+// signal is reset to SIG_DFL by execve, so installing a no-op handler is enough. (The non -user
+// path needs none of this: libuv resets every disposition in the children it spawns.)
+for (const sig of ['SIGPIPE', 'SIGXFSZ'] as const) process.on(sig, () => {});
 // Resolve after switching user: what matters is what *that* user may execute.
 const file = findCommand(cmd, process.env['PATH']);
 try {

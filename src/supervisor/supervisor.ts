@@ -9,11 +9,10 @@ import { renderResolvConf } from '../domain/resolv-conf-text.ts';
 import { type Identity, resolveIdentity } from '../domain/users.ts';
 import { RunsdError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createSupervisorMetrics } from '../metrics.ts';
 import type { Facts, MetricsJson } from '../protocol.ts';
+import { workerEntry } from './bundle-paths.ts';
 import { startChild } from './child.ts';
 import { loopbackIpv6Works } from './ipv6.ts';
-import { startMetricsEndpoint } from './metrics-endpoint.ts';
 import { ResolvConfFile } from './resolv-conf.ts';
 import {
   dnsSettings,
@@ -24,8 +23,12 @@ import {
 } from './room-settings.ts';
 import { type RoomSpec, Rooms } from './rooms.ts';
 
-const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-const workerUrl = (room: string) => new URL(`../../workers/${room}/worker.ts`, import.meta.url);
+// Signals whose default action would kill runsd (leaving resolv.conf rewritten) while there is no
+// child to forward them to: during start-up they abort it; during shutdown they are ignored.
+// (SIGUSR1 has bin/runsd's no-op listener; SIGWINCH is ignored by default.)
+const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
+const ignoreDuringShutdown = () => {};
+const workerUrl = workerEntry;
 
 export interface SupervisorDeps {
   log: Logger;
@@ -56,6 +59,8 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
     return child.exited;
   }
   log.info(1, 'active', { mode: plan.mode, why: plan.reason });
+  // prom-client costs ~20 MiB and tens of ms to load: only an active runsd needs it.
+  const { createSupervisorMetrics } = await import('../metrics.ts');
   const metrics = createSupervisorMetrics();
   const rooms = new Rooms(
     { log, logSettings: { verbosity: config.verbosity, format: config.logFormat } },
@@ -93,6 +98,7 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
       log.info(1, 'resolv.conf rewritten', { file: resolv.path, region: started.facts.region });
     }
     if (config.metricsAddr) {
+      const { startMetricsEndpoint } = await import('./metrics-endpoint.ts');
       metricsServer = await startMetricsEndpoint(
         config.metricsAddr,
         {
@@ -121,6 +127,11 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
     metrics.childUp.set(0);
     return status;
   } finally {
+    // The child is gone (or never started): a late SIGTERM must not cut the restore short.
+    for (const sig of EARLY_SIGNALS) {
+      process.off(sig, early);
+      process.on(sig, ignoreDuringShutdown);
+    }
     metricsServer?.close();
     await rooms.closeAll();
     resolv.restore();
