@@ -255,3 +255,22 @@ test('a port already taken fails the room with a clear error', async (t) => {
     /dns: cannot listen on port \d+ \(EADDRINUSE\)/,
   );
 });
+
+test('a TCP client that half-closes after its query still gets the forwarded answer', async (t) => {
+  const up = await upstream(t);
+  up.knobs.latencyMs = 50;
+  const room = await startDnsRoom(t, { upstreams: [up.address] });
+  const { connect } = await import('node:net');
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    const s = connect({ port: room.port, host: '127.0.0.1' });
+    const chunks: Buffer[] = [];
+    s.on('data', (d) => chunks.push(d));
+    s.on('end', () => resolve(Buffer.concat(chunks)));
+    s.on('error', reject);
+    s.end(frame(encodeQuery('example.test', 'A', { id: 5 })));
+  });
+  assert.ok(reply.length > 2, 'an answer came back before the close');
+  const d = decode(reply.subarray(2));
+  assert.equal(d.id, 5);
+  assert.equal(d.answers[0]?.data, '192.0.2.10');
+});
