@@ -65,6 +65,7 @@ test('100k random and mutated packets: no crash, no rejection; the room answers 
     attemptMs: 200,
     totalMs: 400,
     tcpIdleMs: 500,
+    threads: 1,
   };
   const core = buildDnsCore(settings, new Registry());
   t.after(() => core.forwarder.close());
