@@ -6,13 +6,13 @@ import { createLogger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
 import { staticLookup } from '../../workers/proxy/lookup.ts';
 import { proxyMetrics } from '../../workers/proxy/metrics.ts';
-import { createProxy, type Proxy, type TokenSource } from '../../workers/proxy/proxy.ts';
+import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/proxy.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
 
 export const FACTS: Facts = { region: 'us-central1', projectNumber: '123456789012', projectId: 'proj' };
 
 export interface Fixture {
-  proxy: Proxy;
+  proxy: RunningProxy;
   port: number;
   registry: Registry;
   tokenCalls: string[];

@@ -37,14 +37,14 @@ export type Route =
   | { kind: 'service'; service: string; host: string; audience: string }
   | { kind: 'plain'; host: string; port: number };
 
-export interface Proxy {
+export interface RunningProxy {
   ports: number[];
   setFacts(f: Facts): void;
   route(authority: string, absolute: boolean): Route;
   close(): Promise<void>;
 }
 
-export async function createProxy(o: ProxyOptions): Promise<Proxy> {
+export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   const s = o.settings;
   const d = withDefaults(s);
   const m = o.metrics;
