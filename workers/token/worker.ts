@@ -1,4 +1,6 @@
-// Entry of the token room. Placeholder until the room is built: it only completes the READY handshake.
+// Entry of the token room (thread): everything is in room.ts.
 import { runRoom } from '../../src/room.ts';
+import { setupTokenRoom } from './room.ts';
+import type { TokenSettings } from './settings.ts';
 
-await runRoom(async () => ({ info: {}, close: async () => {} }));
+await runRoom<TokenSettings>((ctx) => setupTokenRoom(ctx));

@@ -1,0 +1,119 @@
+// The proxy's half: a local mirror of tokens (value + expiry) in the proxy's own thread. A fresh
+// mirror entry answers without crossing a thread; the token room is asked (comlink over the peer
+// port) only on a miss — or, in the background, when the entry nears expiry — and concurrent misses
+// for one audience share one call. After the token room restarts, replacePort() re-issues calls
+// that were waiting on the dead port.
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { mirrorStaleAt, usable } from '../../src/domain/token-policy.ts';
+import { fromWire, RunsdError } from '../../src/errors.ts';
+import type { Token, TokenPortApi, TokenResult } from './api.ts';
+
+export interface TokenClientOptions {
+  /** Bound on one wait for the token room (its own retries included). */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+export interface TokenClient {
+  /** The token for `audience`; rejects with a RunsdError (RUNSD_TOKEN_FETCH, RUNSD_PORT_TIMEOUT, …). */
+  get(audience: string): Promise<string>;
+  /** The mirror's usable entry, or null; never asks the room. */
+  peek(audience: string): Token | null;
+  replacePort(port: MessagePort): void;
+  close(): void;
+}
+
+interface Mirror extends Token {
+  receivedAt: number;
+  staleAt: number;
+}
+
+const REPLACED = Symbol('replaced');
+
+export function createTokenClient(port: MessagePort, opts: TokenClientOptions = {}): TokenClient {
+  const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const mirror = new Map<string, Mirror>();
+  const inflight = new Map<string, Promise<string>>();
+  let current = port;
+  let remote = Comlink.wrap<TokenPortApi>(port as unknown as Comlink.Endpoint);
+  let onReplace = Promise.withResolvers<typeof REPLACED>();
+  let closed = false;
+
+  const callRoom = async (audience: string): Promise<TokenResult> => {
+    for (;;) {
+      if (closed) throw new RunsdError('RUNSD_INTERNAL', 'token client closed');
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new RunsdError('RUNSD_PORT_TIMEOUT', `token room gave no answer for ${audience} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        const r = await Promise.race([remote.tokenResult(audience), onReplace.promise, timeout]);
+        if (r !== REPLACED) return r;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  };
+
+  const ask = (audience: string): Promise<string> => {
+    const running = inflight.get(audience);
+    if (running) return running;
+    const p = callRoom(audience)
+      .then((r) => {
+        if (!r.ok) throw fromWire(r.error);
+        const at = now();
+        mirror.set(audience, {
+          value: r.value,
+          expiresAt: r.expiresAt,
+          receivedAt: at,
+          staleAt: mirrorStaleAt(at, r.expiresAt),
+        });
+        return r.value;
+      })
+      .finally(() => inflight.delete(audience));
+    inflight.set(audience, p);
+    return p;
+  };
+
+  const fresh = (audience: string, t: number): Mirror | null => {
+    const m = mirror.get(audience);
+    return m && usable(t, m.receivedAt, m.expiresAt) ? m : null;
+  };
+
+  return {
+    get(audience) {
+      const t = now();
+      const m = fresh(audience, t);
+      if (m) {
+        // Near expiry: keep answering from the mirror while the room is asked in the background.
+        if (t >= m.staleAt && !inflight.has(audience)) ask(audience).catch(() => {});
+        return Promise.resolve(m.value);
+      }
+      mirror.delete(audience);
+      return ask(audience);
+    },
+    peek(audience) {
+      const m = fresh(audience, now());
+      return m ? { value: m.value, expiresAt: m.expiresAt } : null;
+    },
+    replacePort(p) {
+      current.close();
+      current = p;
+      remote = Comlink.wrap<TokenPortApi>(p as unknown as Comlink.Endpoint);
+      const old = onReplace;
+      onReplace = Promise.withResolvers<typeof REPLACED>();
+      old.resolve(REPLACED);
+    },
+    close() {
+      closed = true;
+      current.close();
+      mirror.clear();
+      onReplace.resolve(REPLACED);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// The token room's metrics, registered in the room's own registry (the supervisor merges rooms).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface TokenMetrics {
+  fetches: Counter<'outcome'>;
+  hits: Counter;
+  misses: Counter;
+  refreshes: Counter;
+  fetchDuration: Histogram;
+  earliestExpiry: Gauge;
+}
+
+/** `earliestExpiry` reads its value from `earliest()` at scrape time (seconds, or null = none). */
+export function createTokenMetrics(registry: Registry, earliest: () => number | null): TokenMetrics {
+  const registers = [registry];
+  return {
+    fetches: new Counter({
+      name: 'runsd_token_fetches_total',
+      help: 'Identity (ID token) calls to the metadata server, by outcome (ok, error, retry)',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    hits: new Counter({
+      name: 'runsd_token_cache_hits_total',
+      help: 'Token requests answered from the cache',
+      registers,
+    }),
+    misses: new Counter({
+      name: 'runsd_token_cache_misses_total',
+      help: 'Token requests that had to wait for a fetch',
+      registers,
+    }),
+    refreshes: new Counter({
+      name: 'runsd_token_refreshes_total',
+      help: 'Background refreshes ahead of expiry',
+      registers,
+    }),
+    fetchDuration: new Histogram({
+      name: 'runsd_token_fetch_duration_seconds',
+      help: 'Duration of one identity call to the metadata server',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    earliestExpiry: new Gauge({
+      name: 'runsd_token_earliest_expiry_seconds',
+      help: 'Seconds until the earliest cached token expires (absent when none is cached)',
+      registers,
+      collect() {
+        const v = earliest();
+        this.reset();
+        if (v !== null) this.set(v);
+      },
+    }),
+  };
+}

@@ -1,0 +1,77 @@
+// The token room's setup: metadata client → p-queue fetcher → cache → API, served with comlink on
+// every peer port it is given (at start and after a peer restarts) and facts() on the control port.
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import type { RoomContext, RoomHandle } from '../../src/room.ts';
+import { createTokenApi, keepErrorCodes } from './api.ts';
+import { TokenCache } from './cache.ts';
+import type { Clock } from './clock.ts';
+import { createFetcher } from './fetcher.ts';
+import { createMetadataClient, METADATA_DEFAULT_HOST } from './metadata-client.ts';
+import { createTokenMetrics } from './metrics.ts';
+import type { TokenSettings } from './settings.ts';
+
+/** Test seams; the worker passes none. */
+export interface TokenRoomDeps {
+  fetch?: typeof fetch;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export async function setupTokenRoom(
+  { init, log, registry }: RoomContext<TokenSettings>,
+  deps: TokenRoomDeps = {},
+): Promise<RoomHandle> {
+  const s = init.settings;
+  keepErrorCodes();
+  const metadata = createMetadataClient({
+    metadataHost: s.metadataHost,
+    upstreams: s.upstreams,
+    timeoutMs: s.timeoutMs,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+  });
+  let cache: TokenCache | null = null;
+  const metrics = createTokenMetrics(registry, () => cache?.earliestExpirySec() ?? null);
+  const fetcher = createFetcher({
+    client: metadata,
+    maxConcurrent: s.maxConcurrent,
+    metrics,
+    ...(deps.random ? { random: deps.random } : {}),
+  });
+  cache = new TokenCache({
+    mint: (audience) => fetcher.mint(audience),
+    refreshAheadMs: s.refreshAheadSec * 1000,
+    idleMs: s.idleSec * 1000,
+    metrics,
+    log,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+  });
+  const api = createTokenApi({ cache, metadata, staticToken: s.staticToken, log });
+
+  const peers = new Map<string, MessagePort>();
+  const attach = (name: string, port: MessagePort) => {
+    peers.get(name)?.close(); // the old channel's other end is gone (its room restarted)
+    peers.set(name, port);
+    Comlink.expose(api, port as unknown as Comlink.Endpoint);
+    log.info(2, 'peer attached', { peer: name });
+  };
+  for (const [name, port] of Object.entries(init.peers)) attach(name, port);
+  if (s.staticToken) log.info(1, 'using CLOUD_RUN_ID_TOKEN for every audience');
+
+  return {
+    info: {
+      metadata: s.metadataHost ?? METADATA_DEFAULT_HOST,
+      static_token: s.staticToken !== null,
+      max_concurrent: s.maxConcurrent,
+    },
+    attachPeer: attach,
+    api: { facts: api.facts },
+    close: async () => {
+      cache.close();
+      fetcher.close();
+      for (const p of peers.values()) p.close();
+      peers.clear();
+    },
+  };
+}
