@@ -1,4 +1,6 @@
-// Entry of the dns room. Placeholder until the room is built: it only completes the READY handshake.
+// Entry of the dns room thread: local answers for the internal zones, everything else forwarded.
 import { runRoom } from '../../src/room.ts';
+import { startDns } from './room.ts';
+import type { DnsSettings } from './settings.ts';
 
-await runRoom(async () => ({ info: {}, close: async () => {} }));
+await runRoom<DnsSettings>(async ({ init, log, registry }) => startDns(init.settings, registry, log));

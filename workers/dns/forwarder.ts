@@ -1,0 +1,200 @@
+// Forwards raw queries to the original nameservers: the query bytes go on unchanged except for a
+// fresh ID (and without the client's hop-by-hop COOKIE), so EDNS0 options and DNSSEC bits survive.
+// Failover: each attempt has its own timeout and moves on to the next nameserver; the last one that
+// answered is tried first next time. A truncated UDP answer is retried over TCP; queries that came
+// over TCP go upstream over TCP. When the total budget is spent the caller answers SERVFAIL.
+import { randomInt } from 'node:crypto';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { isTruncatedFlags, rawFlags } from '../../src/domain/dns-answer.ts';
+import { questionNameSpan, readId, writeId } from '../../src/domain/dns-wire.ts';
+import { RunsdError } from '../../src/errors.ts';
+import type { Nameserver } from '../../src/domain/nameserver.ts';
+import type { DnsMetrics } from './metrics.ts';
+
+interface Pending {
+  ns: Nameserver;
+  query: Uint8Array;
+  resolve(reply: Buffer): void;
+}
+
+export interface ForwarderOptions {
+  attemptMs: number;
+  totalMs: number;
+}
+
+/** Largest DNS message over TCP (the 16-bit length prefix). */
+const MAX_TCP_MESSAGE = 65535;
+
+export class Forwarder {
+  private readonly upstreams: Nameserver[];
+  private readonly opts: ForwarderOptions;
+  private readonly metrics: DnsMetrics;
+  private readonly pending = new Map<number, Pending>();
+  private readonly sockets = new Map<4 | 6, UdpSocket>();
+  private preferred = 0;
+  private closed = false;
+
+  constructor(upstreams: Nameserver[], opts: ForwarderOptions, metrics: DnsMetrics) {
+    if (upstreams.length === 0) throw new RunsdError('RUNSD_CONFIG', 'dns: no upstream nameserver to forward to');
+    this.upstreams = upstreams;
+    this.opts = opts;
+    this.metrics = metrics;
+  }
+
+  /** The upstream's reply (its ID is the one we chose; the caller rewrites it). */
+  async forward(query: Uint8Array, overTcp: boolean): Promise<Buffer> {
+    const deadline = Date.now() + this.opts.totalMs;
+    const n = this.upstreams.length;
+    let fallback: Buffer | null = null;
+    for (let i = 0; ; i++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || this.closed) break;
+      const idx = (this.preferred + i) % n;
+      const ns = this.upstreams[idx] as Nameserver;
+      const budget = Math.min(this.opts.attemptMs, remaining);
+      try {
+        let reply = overTcp ? await this.tcpAttempt(ns, query, budget) : await this.udpAttempt(ns, query, budget);
+        if (!overTcp && isTruncatedFlags(rawFlags(reply) ?? 0)) {
+          // The full answer does not fit a datagram: ask the same server over TCP.
+          reply = await this.tcpAttempt(ns, query, Math.max(1, deadline - Date.now()));
+        }
+        const rcode = (reply[3] ?? 0) & 0xf;
+        if (rcode === 2 || rcode === 5) {
+          // SERVFAIL/REFUSED: another nameserver may do better; keep this one as a last resort.
+          this.metrics.upstreamError(ns.label, rcode === 2 ? 'servfail' : 'refused');
+          fallback = reply;
+          if (i + 1 < n) continue;
+          return reply;
+        }
+        this.preferred = idx;
+        return reply;
+      } catch (err) {
+        this.metrics.upstreamError(ns.label, err instanceof RunsdError && err.code === 'RUNSD_UPSTREAM_TIMEOUT' ? 'timeout' : 'network');
+      }
+    }
+    if (fallback) return fallback;
+    throw new RunsdError('RUNSD_DNS_UPSTREAM', 'no nameserver answered in time');
+  }
+
+  private socket(family: 4 | 6): UdpSocket {
+    let s = this.sockets.get(family);
+    if (s) return s;
+    s = createSocket(family === 6 ? 'udp6' : 'udp4');
+    s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+    s.on('error', () => {
+      // A send error surfaces as an attempt timeout; keep the socket.
+    });
+    s.unref();
+    this.sockets.set(family, s);
+    return s;
+  }
+
+  private onMessage(msg: Buffer, address: string, port: number): void {
+    if (msg.length < 12) return;
+    const p = this.pending.get(readId(msg));
+    if (!p || p.ns.port !== port || p.ns.host.toLowerCase() !== address.toLowerCase()) return;
+    if (!sameQuestion(p.query, msg)) {
+      this.metrics.upstreamError(p.ns.label, 'bad_reply');
+      return;
+    }
+    this.pending.delete(readId(msg));
+    p.resolve(msg);
+  }
+
+  private freshId(): number {
+    for (;;) {
+      const id = randomInt(65536);
+      if (!this.pending.has(id)) return id;
+    }
+  }
+
+  private udpAttempt(ns: Nameserver, query: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const id = this.freshId();
+      const q = Buffer.from(query);
+      writeId(q, id);
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${ns.label}: no answer`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        ns,
+        query: q,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      });
+      this.metrics.upstreamQuery(ns.label, 'udp');
+      this.socket(ns.family).send(q, ns.port, ns.host, (err) => {
+        if (err) {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: ${err.message}`));
+        }
+      });
+    });
+  }
+
+  private tcpAttempt(ns: Nameserver, query: Uint8Array, timeoutMs: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const id = this.freshId();
+      const q = Buffer.alloc(query.length + 2);
+      q.writeUInt16BE(query.length, 0);
+      q.set(query, 2);
+      writeId(q.subarray(2), id);
+      this.metrics.upstreamQuery(ns.label, 'tcp');
+      const sock = connect({ host: ns.host, port: ns.port });
+      let buf = Buffer.alloc(0);
+      const finish = (err: Error | null, reply?: Buffer) => {
+        clearTimeout(timer);
+        sock.destroy();
+        if (err) reject(err);
+        else resolve(reply as Buffer);
+      };
+      const timer = setTimeout(
+        () => finish(new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${ns.label}: no TCP answer`)),
+        timeoutMs,
+      );
+      sock.on('connect', () => sock.write(q));
+      sock.on('error', (e) => finish(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: ${e.message}`)));
+      sock.on('close', () => finish(new RunsdError('RUNSD_UPSTREAM_RESET', `${ns.label}: closed before answering`)));
+      sock.on('data', (d) => {
+        buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+        if (buf.length < 2) return;
+        const len = buf.readUInt16BE(0);
+        if (len > MAX_TCP_MESSAGE || buf.length < 2 + len) return;
+        const reply = buf.subarray(2, 2 + len);
+        if (reply.length < 12 || readId(reply) !== id || !sameQuestion(q.subarray(2), reply)) {
+          this.metrics.upstreamError(ns.label, 'bad_reply');
+          finish(new RunsdError('RUNSD_DNS_UPSTREAM', `${ns.label}: reply does not match the query`));
+          return;
+        }
+        finish(null, Buffer.from(reply));
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+    this.pending.clear();
+  }
+}
+
+/** Same question name (case-insensitive) and type/class. */
+function sameQuestion(query: Uint8Array, reply: Uint8Array): boolean {
+  const a = questionNameSpan(query);
+  const b = questionNameSpan(reply);
+  if (!a || !b || a[1] - a[0] !== b[1] - b[0]) return false;
+  for (let i = 0; i < a[1] - a[0] + 4; i++) {
+    let x = query[a[0] + i] ?? 0;
+    let y = reply[b[0] + i] ?? 0;
+    if (x >= 0x41 && x <= 0x5a) x |= 0x20;
+    if (y >= 0x41 && y <= 0x5a) y |= 0x20;
+    if (x !== y) return false;
+  }
+  return true;
+}

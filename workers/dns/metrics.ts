@@ -1,0 +1,88 @@
+// The dns room's metrics (DESIGN §6). Label children are cached: the hot path must not build label
+// objects per query.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type Outcome =
+  | 'local'
+  | 'nodata'
+  | 'nxdomain'
+  | 'refused'
+  | 'forwarded'
+  | 'cache_hit'
+  | 'servfail'
+  | 'malformed'
+  | 'notimp';
+
+const TYPES = new Set(['A', 'AAAA', 'MX', 'TXT', 'SRV', 'PTR', 'CNAME', 'NS', 'SOA', 'HTTPS', 'SVCB', 'CAA', 'ANY']);
+
+export interface DnsMetrics {
+  query(type: string, outcome: Outcome, startNs: bigint): void;
+  upstreamQuery(upstream: string, transport: 'udp' | 'tcp'): void;
+  upstreamError(upstream: string, reason: 'timeout' | 'servfail' | 'refused' | 'bad_reply' | 'network'): void;
+  tcpDropped(reason: 'bad_length' | 'idle' | 'too_many'): void;
+}
+
+export function createDnsMetrics(registry: Registry, cacheSize: () => number): DnsMetrics {
+  const queries = new Counter({
+    name: 'runsd_dns_queries_total',
+    help: 'DNS queries answered, by question type and outcome',
+    labelNames: ['type', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'runsd_dns_query_duration_seconds',
+    help: 'Time from a query arriving to its reply being sent, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'runsd_dns_cache_entries',
+    help: 'Forwarded answers held in the cache',
+    registers: [registry],
+    collect() {
+      this.set(cacheSize());
+    },
+  });
+  const upQueries = new Counter({
+    name: 'runsd_dns_upstream_queries_total',
+    help: 'Queries sent to the original nameservers, by upstream and transport',
+    labelNames: ['upstream', 'transport'],
+    registers: [registry],
+  });
+  const upErrors = new Counter({
+    name: 'runsd_dns_upstream_errors_total',
+    help: 'Failed upstream attempts, by upstream and reason',
+    labelNames: ['upstream', 'reason'],
+    registers: [registry],
+  });
+  const tcpDrops = new Counter({
+    name: 'runsd_dns_tcp_connections_closed_total',
+    help: 'TCP client connections closed by runsd, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const qChildren = new Map<string, Counter.Internal>();
+  const hChildren = new Map<string, Histogram.Internal<'outcome'>>();
+  return {
+    query(type, outcome, startNs) {
+      const t = TYPES.has(type) ? type : 'OTHER';
+      const key = `${t}|${outcome}`;
+      let c = qChildren.get(key);
+      if (!c) {
+        c = queries.labels(t, outcome);
+        qChildren.set(key, c);
+      }
+      c.inc();
+      let h = hChildren.get(outcome);
+      if (!h) {
+        h = duration.labels(outcome);
+        hChildren.set(outcome, h);
+      }
+      h.observe(Number(process.hrtime.bigint() - startNs) / 1e9);
+    },
+    upstreamQuery: (upstream, transport) => upQueries.inc({ upstream, transport }),
+    upstreamError: (upstream, reason) => upErrors.inc({ upstream, reason }),
+    tcpDropped: (reason) => tcpDrops.inc({ reason }),
+  };
+}

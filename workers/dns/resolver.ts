@@ -1,0 +1,147 @@
+// One query in, one reply out (or none). Local names are answered synchronously; forwarded ones
+// come from the cache, or from the upstream with identical concurrent questions sharing one
+// upstream query. Never throws: anything unparseable is counted and answered FORMERR where a
+// header exists to answer.
+import * as dnsPacket from 'dns-packet';
+import {
+  classify,
+  errorReply,
+  isResponseFlags,
+  localReply,
+  opcodeOf,
+  RCODE,
+  rawFlags,
+  truncatedReply,
+  type ZoneOptions,
+} from '../../src/domain/dns-answer.ts';
+import { cacheKey, cacheTtl, clientUdpLimit } from '../../src/domain/dns-cache-policy.ts';
+import { stripEdnsOption, writeId } from '../../src/domain/dns-wire.ts';
+import { type AnswerCache, copyQuestionName } from './cache.ts';
+import type { Forwarder } from './forwarder.ts';
+import type { DnsMetrics, Outcome } from './metrics.ts';
+
+export type Transport = 'udp' | 'tcp';
+export type Reply = Buffer | null;
+
+const EDNS_COOKIE = 10;
+
+export class Resolver {
+  private readonly zone: ZoneOptions;
+  private readonly cache: AnswerCache;
+  private readonly forwarder: Forwarder;
+  private readonly metrics: DnsMetrics;
+  private readonly inflight = new Map<string, Promise<Buffer>>();
+
+  constructor(zone: ZoneOptions, cache: AnswerCache, forwarder: Forwarder, metrics: DnsMetrics) {
+    this.zone = zone;
+    this.cache = cache;
+    this.forwarder = forwarder;
+    this.metrics = metrics;
+  }
+
+  handle(msg: Buffer, transport: Transport): Reply | Promise<Reply> {
+    const start = process.hrtime.bigint();
+    try {
+      return this.answer(msg, transport, start);
+    } catch {
+      // dns-packet decoded it but cannot encode a reply around it (an odd question name).
+      this.metrics.query('NONE', 'malformed', start);
+      return msg.length >= 12 ? encode({ id: msg.readUInt16BE(0), flags: (rawFlags(msg) ?? 0) & 0x7900 }, RCODE.FORMERR) : null;
+    }
+  }
+
+  private answer(msg: Buffer, transport: Transport, start: bigint): Reply | Promise<Reply> {
+    const flags = rawFlags(msg);
+    if (flags === null || isResponseFlags(flags)) {
+      // Too short to answer, or a response (answering it could start a loop): drop it.
+      this.metrics.query('NONE', 'malformed', start);
+      return null;
+    }
+    let query: dnsPacket.Packet;
+    try {
+      query = dnsPacket.decode(msg);
+    } catch {
+      this.metrics.query('NONE', 'malformed', start);
+      return encode({ id: msg.readUInt16BE(0), flags: flags & 0x7900 }, RCODE.FORMERR);
+    }
+    if (opcodeOf(flags) !== 0) {
+      this.metrics.query('NONE', 'notimp', start);
+      return encode({ ...query, questions: [] }, RCODE.NOTIMP);
+    }
+    const q = query.questions?.[0];
+    if (!q || (query.questions?.length ?? 0) !== 1) {
+      this.metrics.query('NONE', 'malformed', start);
+      return encode({ ...query, questions: [] }, RCODE.FORMERR);
+    }
+    const type = String(q.type);
+    const d = classify(q, this.zone);
+    if (d.kind !== 'forward') {
+      const outcome: Outcome =
+        d.kind === 'answer' ? 'local' : d.kind === 'nodata' ? 'nodata' : d.kind === 'nxdomain' ? 'nxdomain' : 'refused';
+      const out = dnsPacket.encode(localReply(query, d, this.zone));
+      this.metrics.query(type, outcome, start);
+      return out;
+    }
+    const key = cacheKey(query) as string;
+    const hit = this.cache.get(key, msg);
+    if (hit) {
+      this.metrics.query(type, 'cache_hit', start);
+      return this.fit(hit, query, transport);
+    }
+    return this.forward(msg, query, key, transport, type, start);
+  }
+
+  private async forward(
+    msg: Buffer,
+    query: dnsPacket.Packet,
+    key: string,
+    transport: Transport,
+    type: string,
+    start: bigint,
+  ): Promise<Reply> {
+    // A UDP and a TCP asker of the same question must not share: the UDP answer may be truncated.
+    const flightKey = `${transport}|${key}`;
+    let p = this.inflight.get(flightKey);
+    if (!p) {
+      const upstreamQuery = stripEdnsOption(msg, EDNS_COOKIE) ?? msg;
+      p = this.forwarder.forward(upstreamQuery, transport === 'tcp').then((reply) => {
+        try {
+          this.cache.set(key, reply, cacheTtl(dnsPacket.decode(reply)));
+        } catch {
+          // Undecodable upstream reply: pass it on, do not cache it.
+        }
+        return reply;
+      });
+      const cleanup = () => this.inflight.delete(flightKey);
+      p.then(cleanup, cleanup);
+      this.inflight.set(flightKey, p);
+    }
+    try {
+      const upstream = await p;
+      const out = Buffer.from(upstream);
+      writeId(out, query.id ?? 0);
+      copyQuestionName(msg, out);
+      const rcode = (out[3] ?? 0) & 0xf;
+      this.metrics.query(type, rcode === RCODE.SERVFAIL ? 'servfail' : 'forwarded', start);
+      return this.fit(out, query, transport);
+    } catch {
+      this.metrics.query(type, 'servfail', start);
+      return encode(query, RCODE.SERVFAIL);
+    }
+  }
+
+  /** Over UDP, a reply larger than the client accepts becomes TC=1 so it retries over TCP. */
+  private fit(reply: Buffer, query: dnsPacket.Packet, transport: Transport): Buffer {
+    if (transport === 'udp' && reply.length > clientUdpLimit(query)) return dnsPacket.encode(truncatedReply(query));
+    return reply;
+  }
+}
+
+function encode(query: dnsPacket.Packet, rcode: number): Buffer {
+  try {
+    return dnsPacket.encode(errorReply(query, rcode));
+  } catch {
+    // The question itself cannot be re-encoded (e.g. an odd label): answer with the header only.
+    return dnsPacket.encode(errorReply({ id: query.id ?? 0, flags: query.flags ?? 0 }, rcode));
+  }
+}

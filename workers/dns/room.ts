@@ -1,0 +1,47 @@
+// Builds the dns room from its settings: cache, forwarder, resolver, listeners. Kept apart from
+// worker.ts so it can also be started in-process (fuzzing, benchmarks).
+import type { Registry } from 'prom-client';
+import { DEFAULT_ZONE_TTL } from '../../src/domain/dns-answer.ts';
+import { canonicalName } from '../../src/domain/dns-names.ts';
+import { type Nameserver, parseNameserver } from '../../src/domain/nameserver.ts';
+import { RunsdError } from '../../src/errors.ts';
+import type { Logger } from '../../src/log.ts';
+import type { RoomHandle } from '../../src/room.ts';
+import { AnswerCache } from './cache.ts';
+import { Forwarder } from './forwarder.ts';
+import { createDnsMetrics } from './metrics.ts';
+import { Resolver } from './resolver.ts';
+import { listen } from './server.ts';
+import type { DnsSettings } from './settings.ts';
+
+export async function startDns(settings: DnsSettings, registry: Registry, log?: Logger): Promise<RoomHandle> {
+  const upstreams: Nameserver[] = [];
+  for (const text of settings.upstreams) {
+    const ns = parseNameserver(text);
+    if (!ns) throw new RunsdError('RUNSD_CONFIG', `dns: cannot use nameserver "${text}": expected IP, IP:PORT or [IPv6]:PORT`);
+    upstreams.push(ns);
+  }
+  const cache = new AnswerCache(settings.cacheSize ?? 10_000);
+  const metrics = createDnsMetrics(registry, () => cache.size);
+  const forwarder = new Forwarder(
+    upstreams,
+    { attemptMs: settings.attemptMs ?? 1000, totalMs: settings.totalMs ?? 3000 },
+    metrics,
+  );
+  const zone = { domain: canonicalName(settings.domain), ipv6: settings.host6 !== null, ttl: DEFAULT_ZONE_TTL };
+  const resolver = new Resolver(zone, cache, forwarder, metrics);
+  const listeners = await listen({ host4: settings.host4, host6: settings.host6, port: settings.port }, resolver, metrics);
+  log?.info(1, 'dns listening', {
+    port: listeners.port,
+    ipv6: settings.host6 !== null,
+    upstreams: upstreams.map((u) => u.label).join(','),
+  });
+  return {
+    info: { port: listeners.port, ipv6: settings.host6 !== null },
+    close: async () => {
+      await listeners.close();
+      forwarder.close();
+      cache.clear();
+    },
+  };
+}
