@@ -119,12 +119,18 @@ function replyBase(query: Packet, rcode: number, aa: boolean): Packet {
     additionals: [],
   };
   if (hasOpt(query))
-    reply.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0, options: [] } as never];
+    reply.additionals = [
+      { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0, options: [] } as never,
+    ];
   return reply;
 }
 
 /** The reply for a local decision (anything but 'forward'). */
-export function localReply(query: Packet, d: Exclude<Decision, { kind: 'forward' }>, opts: ZoneOptions): Packet {
+export function localReply(
+  query: Packet,
+  d: Exclude<Decision, { kind: 'forward' }>,
+  opts: ZoneOptions,
+): Packet {
   switch (d.kind) {
     case 'answer': {
       const r = replyBase(query, RCODE.NOERROR, true);

@@ -66,7 +66,12 @@ export function readId(buf: Uint8Array): number {
 /** Writes each TTL at the given offsets as max(0, ttl - elapsed). */
 export function ageTtls(buf: Uint8Array, offsets: readonly number[], elapsedSec: number): void {
   for (const off of offsets) {
-    const ttl = (((buf[off] ?? 0) << 24) | ((buf[off + 1] ?? 0) << 16) | ((buf[off + 2] ?? 0) << 8) | (buf[off + 3] ?? 0)) >>> 0;
+    const ttl =
+      (((buf[off] ?? 0) << 24) |
+        ((buf[off + 1] ?? 0) << 16) |
+        ((buf[off + 2] ?? 0) << 8) |
+        (buf[off + 3] ?? 0)) >>>
+      0;
     const t = Math.max(0, ttl - elapsedSec);
     buf[off] = (t >>> 24) & 0xff;
     buf[off + 1] = (t >>> 16) & 0xff;

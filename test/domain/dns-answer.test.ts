@@ -76,15 +76,15 @@ describe('classify', () => {
   }
 
   it('without IPv6, AAAA for a service is NODATA', () => {
-    assert.equal(classify(q('hello.us-central1.run.internal.', 'AAAA'), { ...opts, ipv6: false }).kind, 'nodata');
+    assert.equal(
+      classify(q('hello.us-central1.run.internal.', 'AAAA'), { ...opts, ipv6: false }).kind,
+      'nodata',
+    );
   });
   it('ANY for a service gives A and AAAA', () => {
     const d = classify(q('hello.us-central1.run.internal.', 'ANY'), opts);
     assert.equal(d.kind, 'answer');
-    assert.deepEqual(
-      d.kind === 'answer' && d.records.map((r) => r.type),
-      ['A', 'AAAA'],
-    );
+    assert.deepEqual(d.kind === 'answer' && d.records.map((r) => r.type), ['A', 'AAAA']);
   });
   it('another class inside the zones is refused, outside forwarded', () => {
     assert.equal(classify(q('hello.us-central1.run.internal.', 'A', 'CH'), opts).kind, 'refused');
@@ -101,14 +101,31 @@ describe('classify', () => {
 
 describe('names', () => {
   it('regions by shape', () => {
-    for (const r of ['us-central1', 'europe-west4', 'asia-northeast3', 'me-central2', 'northamerica-northeast1', 'africa-south1'])
+    for (const r of [
+      'us-central1',
+      'europe-west4',
+      'asia-northeast3',
+      'me-central2',
+      'northamerica-northeast1',
+      'africa-south1',
+    ])
       assert.ok(isRegion(r), r);
-    for (const r of ['us', 'uscentral1', 'us-central', 'us-central1-a', 'US-CENTRAL1', 'us-c-1', '1us-central1'])
+    for (const r of [
+      'us',
+      'uscentral1',
+      'us-central',
+      'us-central1-a',
+      'US-CENTRAL1',
+      'us-c-1',
+      '1us-central1',
+    ])
       assert.ok(!isRegion(r), r);
   });
   it('service names by Cloud Run rules', () => {
-    for (const s of ['a', 'hello', 'hello-world', 'h3llo', 'a'.repeat(49), 'a'.repeat(63)]) assert.ok(isServiceName(s), s);
-    for (const s of ['', '1a', '-a', 'a-', 'a_b', 'A', 'a.b', 'a'.repeat(64)]) assert.ok(!isServiceName(s), s);
+    for (const s of ['a', 'hello', 'hello-world', 'h3llo', 'a'.repeat(49), 'a'.repeat(63)])
+      assert.ok(isServiceName(s), s);
+    for (const s of ['', '1a', '-a', 'a-', 'a_b', 'A', 'a.b', 'a'.repeat(64)])
+      assert.ok(!isServiceName(s), s);
   });
 });
 
@@ -118,7 +135,9 @@ describe('localReply', () => {
     type: 'query',
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [q(name, type)],
-    additionals: edns ? [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: 0, options: [] } as never] : [],
+    additionals: edns
+      ? [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: 0, options: [] } as never]
+      : [],
   });
   it('answers A authoritatively, keeping ID, RD and the question case', () => {
     const qp = query('Hello.Us-Central1.Run.Internal', 'A');

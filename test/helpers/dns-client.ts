@@ -61,7 +61,12 @@ export function encodeQuery(name: string, type = 'A', o: QueryOptions = {}): Buf
 }
 
 /** Sends raw bytes over UDP and waits for one reply (or null after timeoutMs). */
-export function udpRaw(port: number, msg: Uint8Array, host = '127.0.0.1', timeoutMs = 3000): Promise<Buffer | null> {
+export function udpRaw(
+  port: number,
+  msg: Uint8Array,
+  host = '127.0.0.1',
+  timeoutMs = 3000,
+): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     const t = setTimeout(() => {
@@ -82,14 +87,26 @@ export function udpRaw(port: number, msg: Uint8Array, host = '127.0.0.1', timeou
   });
 }
 
-export async function udpQuery(port: number, name: string, type = 'A', o: QueryOptions = {}, host = '127.0.0.1'): Promise<Msg> {
+export async function udpQuery(
+  port: number,
+  name: string,
+  type = 'A',
+  o: QueryOptions = {},
+  host = '127.0.0.1',
+): Promise<Msg> {
   const r = await udpRaw(port, encodeQuery(name, type, o), host);
   if (!r) throw new Error(`no UDP answer for ${name} ${type}`);
   return decode(r);
 }
 
 /** Sends length-prefixed messages on one TCP connection; resolves with every reply received until close/timeout. */
-export function tcpRaw(port: number, payload: Uint8Array, expect: number, host = '127.0.0.1', timeoutMs = 3000): Promise<{ replies: Buffer[]; closed: boolean }> {
+export function tcpRaw(
+  port: number,
+  payload: Uint8Array,
+  expect: number,
+  host = '127.0.0.1',
+  timeoutMs = 3000,
+): Promise<{ replies: Buffer[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const replies: Buffer[] = [];
     let buf = Buffer.alloc(0);
@@ -126,7 +143,13 @@ export function frame(msg: Uint8Array): Buffer {
   return b;
 }
 
-export async function tcpQuery(port: number, name: string, type = 'A', o: QueryOptions = {}, host = '127.0.0.1'): Promise<Msg> {
+export async function tcpQuery(
+  port: number,
+  name: string,
+  type = 'A',
+  o: QueryOptions = {},
+  host = '127.0.0.1',
+): Promise<Msg> {
   const { replies } = await tcpRaw(port, frame(encodeQuery(name, type, o)), 1, host);
   const r = replies[0];
   if (!r) throw new Error(`no TCP answer for ${name} ${type}`);

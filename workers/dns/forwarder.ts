@@ -8,8 +8,8 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { isTruncatedFlags, rawFlags } from '../../src/domain/dns-answer.ts';
 import { questionNameSpan, readId, writeId } from '../../src/domain/dns-wire.ts';
-import { RunsdError } from '../../src/errors.ts';
 import type { Nameserver } from '../../src/domain/nameserver.ts';
+import { RunsdError } from '../../src/errors.ts';
 import type { DnsMetrics } from './metrics.ts';
 
 interface Pending {
@@ -36,7 +36,8 @@ export class Forwarder {
   private closed = false;
 
   constructor(upstreams: Nameserver[], opts: ForwarderOptions, metrics: DnsMetrics) {
-    if (upstreams.length === 0) throw new RunsdError('RUNSD_CONFIG', 'dns: no upstream nameserver to forward to');
+    if (upstreams.length === 0)
+      throw new RunsdError('RUNSD_CONFIG', 'dns: no upstream nameserver to forward to');
     this.upstreams = upstreams;
     this.opts = opts;
     this.metrics = metrics;
@@ -54,7 +55,9 @@ export class Forwarder {
       const ns = this.upstreams[idx] as Nameserver;
       const budget = Math.min(this.opts.attemptMs, remaining);
       try {
-        let reply = overTcp ? await this.tcpAttempt(ns, query, budget) : await this.udpAttempt(ns, query, budget);
+        let reply = overTcp
+          ? await this.tcpAttempt(ns, query, budget)
+          : await this.udpAttempt(ns, query, budget);
         if (!overTcp && isTruncatedFlags(rawFlags(reply) ?? 0)) {
           // The full answer does not fit a datagram: ask the same server over TCP.
           reply = await this.tcpAttempt(ns, query, Math.max(1, deadline - Date.now()));
@@ -70,7 +73,10 @@ export class Forwarder {
         this.preferred = idx;
         return reply;
       } catch (err) {
-        this.metrics.upstreamError(ns.label, err instanceof RunsdError && err.code === 'RUNSD_UPSTREAM_TIMEOUT' ? 'timeout' : 'network');
+        this.metrics.upstreamError(
+          ns.label,
+          err instanceof RunsdError && err.code === 'RUNSD_UPSTREAM_TIMEOUT' ? 'timeout' : 'network',
+        );
       }
     }
     if (fallback) return fallback;
@@ -159,7 +165,9 @@ export class Forwarder {
       );
       sock.on('connect', () => sock.write(q));
       sock.on('error', (e) => finish(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: ${e.message}`)));
-      sock.on('close', () => finish(new RunsdError('RUNSD_UPSTREAM_RESET', `${ns.label}: closed before answering`)));
+      sock.on('close', () =>
+        finish(new RunsdError('RUNSD_UPSTREAM_RESET', `${ns.label}: closed before answering`)),
+      );
       sock.on('data', (d) => {
         buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
         if (buf.length < 2) return;

@@ -13,7 +13,21 @@ export type Outcome =
   | 'malformed'
   | 'notimp';
 
-const TYPES = new Set(['A', 'AAAA', 'MX', 'TXT', 'SRV', 'PTR', 'CNAME', 'NS', 'SOA', 'HTTPS', 'SVCB', 'CAA', 'ANY']);
+const TYPES = new Set([
+  'A',
+  'AAAA',
+  'MX',
+  'TXT',
+  'SRV',
+  'PTR',
+  'CNAME',
+  'NS',
+  'SOA',
+  'HTTPS',
+  'SVCB',
+  'CAA',
+  'ANY',
+]);
 
 export interface DnsMetrics {
   query(type: string, outcome: Outcome, startNs: bigint): void;
@@ -33,7 +47,9 @@ export function createDnsMetrics(registry: Registry, cacheSize: () => number): D
     name: 'runsd_dns_query_duration_seconds',
     help: 'Time from a query arriving to its reply being sent, by outcome',
     labelNames: ['outcome'],
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: [
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+    ],
     registers: [registry],
   });
   new Gauge({

@@ -46,7 +46,9 @@ export class Resolver {
     } catch {
       // dns-packet decoded it but cannot encode a reply around it (an odd question name).
       this.metrics.query('NONE', 'malformed', start);
-      return msg.length >= 12 ? encode({ id: msg.readUInt16BE(0), flags: (rawFlags(msg) ?? 0) & 0x7900 }, RCODE.FORMERR) : null;
+      return msg.length >= 12
+        ? encode({ id: msg.readUInt16BE(0), flags: (rawFlags(msg) ?? 0) & 0x7900 }, RCODE.FORMERR)
+        : null;
     }
   }
 
@@ -77,7 +79,13 @@ export class Resolver {
     const d = classify(q, this.zone);
     if (d.kind !== 'forward') {
       const outcome: Outcome =
-        d.kind === 'answer' ? 'local' : d.kind === 'nodata' ? 'nodata' : d.kind === 'nxdomain' ? 'nxdomain' : 'refused';
+        d.kind === 'answer'
+          ? 'local'
+          : d.kind === 'nodata'
+            ? 'nodata'
+            : d.kind === 'nxdomain'
+              ? 'nxdomain'
+              : 'refused';
       const out = dnsPacket.encode(localReply(query, d, this.zone));
       this.metrics.query(type, outcome, start);
       return out;
@@ -132,7 +140,8 @@ export class Resolver {
 
   /** Over UDP, a reply larger than the client accepts becomes TC=1 so it retries over TCP. */
   private fit(reply: Buffer, query: dnsPacket.Packet, transport: Transport): Buffer {
-    if (transport === 'udp' && reply.length > clientUdpLimit(query)) return dnsPacket.encode(truncatedReply(query));
+    if (transport === 'udp' && reply.length > clientUdpLimit(query))
+      return dnsPacket.encode(truncatedReply(query));
     return reply;
   }
 }

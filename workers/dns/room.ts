@@ -18,7 +18,11 @@ export async function startDns(settings: DnsSettings, registry: Registry, log?: 
   const upstreams: Nameserver[] = [];
   for (const text of settings.upstreams) {
     const ns = parseNameserver(text);
-    if (!ns) throw new RunsdError('RUNSD_CONFIG', `dns: cannot use nameserver "${text}": expected IP, IP:PORT or [IPv6]:PORT`);
+    if (!ns)
+      throw new RunsdError(
+        'RUNSD_CONFIG',
+        `dns: cannot use nameserver "${text}": expected IP, IP:PORT or [IPv6]:PORT`,
+      );
     upstreams.push(ns);
   }
   const cache = new AnswerCache(settings.cacheSize ?? 10_000);
@@ -28,9 +32,17 @@ export async function startDns(settings: DnsSettings, registry: Registry, log?: 
     { attemptMs: settings.attemptMs ?? 1000, totalMs: settings.totalMs ?? 3000 },
     metrics,
   );
-  const zone = { domain: canonicalName(settings.domain), ipv6: settings.host6 !== null, ttl: DEFAULT_ZONE_TTL };
+  const zone = {
+    domain: canonicalName(settings.domain),
+    ipv6: settings.host6 !== null,
+    ttl: DEFAULT_ZONE_TTL,
+  };
   const resolver = new Resolver(zone, cache, forwarder, metrics);
-  const listeners = await listen({ host4: settings.host4, host6: settings.host6, port: settings.port }, resolver, metrics);
+  const listeners = await listen(
+    { host4: settings.host4, host6: settings.host6, port: settings.port },
+    resolver,
+    metrics,
+  );
   log?.info(1, 'dns listening', {
     port: listeners.port,
     ipv6: settings.host6 !== null,

@@ -26,7 +26,11 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
-export async function listen(opts: ListenOptions, resolver: Resolver, metrics: DnsMetrics): Promise<Listeners> {
+export async function listen(
+  opts: ListenOptions,
+  resolver: Resolver,
+  metrics: DnsMetrics,
+): Promise<Listeners> {
   let lastErr: unknown;
   for (let attempt = 0; attempt < (opts.port === 0 ? 5 : 1); attempt++) {
     const udp: UdpSocket[] = [];

@@ -1,19 +1,19 @@
 // Entry of the proxy room (thread): builds the proxy from its settings slice and reports the bound port.
 import { runRoom } from '../../src/room.ts';
-import { defaultLookup, staticLookup } from './lookup.ts';
+import { staticLookup, upstreamLookup } from './lookup.ts';
 import { proxyMetrics } from './metrics.ts';
-import { createProxy, type TokenSource } from './proxy.ts';
+import { createProxy } from './proxy.ts';
 import type { ProxySettings } from './settings.ts';
-import { tokenSourceFromPort } from './token-source.ts';
+import { tokenPeer } from './token-source.ts';
 
 await runRoom<ProxySettings>(async ({ init, log, registry }) => {
   const s = init.settings;
-  let tokens: TokenSource | null = init.peers['token'] ? tokenSourceFromPort(init.peers['token']) : null;
-  const base = defaultLookup(s.upstreams);
+  const tokens = tokenPeer(init.peers['token']);
+  const base = upstreamLookup(s.upstreams);
   const proxy = await createProxy({
     settings: s,
     facts: init.facts,
-    tokens: () => tokens,
+    tokens: tokens.client,
     lookup: s.staticHosts ? staticLookup(s.staticHosts, base) : base,
     metrics: proxyMetrics(registry),
     log,
@@ -23,8 +23,11 @@ await runRoom<ProxySettings>(async ({ init, log, registry }) => {
     info: { port: proxy.ports[0]! },
     setFacts: (f) => proxy.setFacts(f),
     attachPeer: (name, port) => {
-      if (name === 'token') tokens = tokenSourceFromPort(port);
+      if (name === 'token') tokens.attach(port);
     },
-    close: () => proxy.close(),
+    close: async () => {
+      await proxy.close();
+      tokens.close();
+    },
   };
 });

@@ -50,7 +50,10 @@ export function createTokenApi(deps: TokenApiDeps): TokenPortApi {
 
   const token = async (audience: string): Promise<Token> => {
     if (typeof audience !== 'string' || audience.length === 0 || audience.length > MAX_AUDIENCE) {
-      throw new RunsdError('RUNSD_TOKEN_FETCH', `not a usable audience: ${JSON.stringify(String(audience)).slice(0, 80)}`);
+      throw new RunsdError(
+        'RUNSD_TOKEN_FETCH',
+        `not a usable audience: ${JSON.stringify(String(audience)).slice(0, 80)}`,
+      );
     }
     if (staticToken) return staticToken;
     const t = await deps.cache.get(audience);
@@ -87,7 +90,9 @@ export function createTokenApi(deps: TokenApiDeps): TokenPortApi {
       facts = await factsLoading;
       return facts;
     } catch (err) {
-      throw new RunsdError('RUNSD_METADATA', err instanceof Error ? err.message : String(err), { cause: err });
+      throw new RunsdError('RUNSD_METADATA', err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
     }
   };
 

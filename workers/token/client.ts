@@ -47,7 +47,13 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new RunsdError('RUNSD_PORT_TIMEOUT', `token room gave no answer for ${audience} within ${timeoutMs} ms`)),
+          () =>
+            reject(
+              new RunsdError(
+                'RUNSD_PORT_TIMEOUT',
+                `token room gave no answer for ${audience} within ${timeoutMs} ms`,
+              ),
+            ),
           timeoutMs,
         );
       });
