@@ -94,9 +94,10 @@ export function createListener(h: ListenerHandlers): Listener {
       });
     },
     async close() {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      const closing = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      // The child has exited when rooms close: open keep-alive connections have no one to serve.
       for (const s of sockets) s.destroy();
-      h1.closeAllConnections?.();
+      await closing;
     },
   };
 }
