@@ -17,7 +17,7 @@ export interface FakeUpstream {
 }
 
 let cached: { cert: string; key: string } | null = null;
-function cert(): { cert: string; key: string } {
+export function testCert(): { cert: string; key: string } {
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'runsd-cert-'));
   try {
@@ -57,7 +57,7 @@ function cert(): { cert: string; key: string } {
 export async function startFakeUpstream(
   opts: { h1Only?: boolean; goawayAfterStreams?: number } = {},
 ): Promise<FakeUpstream> {
-  const { cert: c, key } = cert();
+  const { cert: c, key } = testCert();
   const server = http2.createSecureServer({
     cert: c,
     key,
