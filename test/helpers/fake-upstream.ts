@@ -5,12 +5,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface FakeUpstream {
   port: number;
+  server: http2.Http2SecureServer | https.Server;
   caPem: string;
   requests: number;
   close(): Promise<void>;
@@ -58,15 +60,12 @@ export async function startFakeUpstream(
   opts: { h1Only?: boolean; goawayAfterStreams?: number } = {},
 ): Promise<FakeUpstream> {
   const { cert: c, key } = testCert();
-  const server = http2.createSecureServer({
-    cert: c,
-    key,
-    allowHTTP1: true,
-    ALPNProtocols: opts.h1Only ? ['http/1.1'] : ['h2', 'http/1.1'],
-  } as http2.SecureServerOptions);
+  const server = opts.h1Only
+    ? https.createServer({ cert: c, key })
+    : http2.createSecureServer({ cert: c, key, allowHTTP1: true });
   const state = { requests: 0 };
   const streamsPerSession = new WeakMap<object, number>();
-  server.on('stream', (_s, _h) => {
+  server.on('stream', (_s: http2.ServerHttp2Stream) => {
     const session = _s.session;
     if (!session || !opts.goawayAfterStreams) return;
     const n = (streamsPerSession.get(session) ?? 0) + 1;
@@ -135,6 +134,7 @@ export async function startFakeUpstream(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
+    server,
     port: (server.address() as AddressInfo).port,
     caPem: c,
     get requests() {

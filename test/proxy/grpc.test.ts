@@ -55,7 +55,9 @@ before(async () => {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       '127.0.0.1:0',
-      grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }]),
+      grpc.ServerCredentials.createSsl(null, [
+        { cert_chain: Buffer.from(cert), private_key: Buffer.from(key) },
+      ]),
       (e, p) => (e ? reject(e) : resolve(p)),
     ),
   );
@@ -72,7 +74,7 @@ after(async () => {
 
 const AUD = 'https://hello-123456789012.us-central1.run.app';
 
-test('unary: token added, the app\'s Authorization intact', async () => {
+test("unary: token added, the app's Authorization intact", async () => {
   const md = new grpc.Metadata();
   md.set('authorization', 'Basic YTpi');
   const r = await new Promise<Msg>((resolve, reject) =>
