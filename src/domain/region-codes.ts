@@ -1,7 +1,8 @@
-// Cloud Run region → the two-letter code in legacy service URLs https://SERVICE-HASH-CODE.a.run.app.
-// Generated from /work/shared/cloud-run-region-codes.tsv (ahmetb/runsd regions.go + public configurations).
-// Deterministic URLs (https://SERVICE-PROJECT_NUMBER.REGION.run.app) need no code.
-export const REGION_CODES: Record<string, string> = {
+// Cloud Run region codes used in legacy service URLs https://SERVICE-HASH-CODE.a.run.app.
+// Copied from shared/cloud-run-region-codes.tsv (sources: ahmetb/runsd regions.go (2021) and public
+// configurations) so the data ships with the code. Deterministic URLs
+// (https://SERVICE-NUMBER.REGION.run.app) need no code.
+export const REGION_CODES: Readonly<Record<string, string>> = Object.freeze({
   'asia-east1': 'de',
   'asia-east2': 'df',
   'asia-northeast1': 'an',
@@ -32,4 +33,16 @@ export const REGION_CODES: Record<string, string> = {
   'europe-southwest1': 'no',
   'europe-west8': 'oc',
   'europe-west9': 'od',
-};
+});
+
+const BY_CODE: ReadonlyMap<string, string> = new Map(Object.entries(REGION_CODES).map(([r, c]) => [c, r]));
+
+/** The two-letter code of a region, or undefined when the table does not know it. */
+export function regionCode(region: string): string | undefined {
+  return REGION_CODES[region];
+}
+
+/** The region of a two-letter code, or undefined. */
+export function regionForCode(code: string): string | undefined {
+  return BY_CODE.get(code);
+}

@@ -1,0 +1,364 @@
+// Fake Cloud Run front end: HTTPS with ALPN h2 + http/1.1 on one port, routing by Host to named
+// services under both URL forms, Cloud Run's invoker check, built-in services (echo, status, SSE,
+// WebSocket, gRPC) and reliability knobs (GOAWAY, stream resets, delay, dropped connections).
+import { writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import http2, { type Http2ServerRequest, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { REGION_CODES } from '../domain/region-codes.ts';
+import { makeTlsMaterial } from './certs.ts';
+import { type AuthResult, checkAuth, PAGES, withoutSignature } from './frontend-auth.ts';
+import { handleGrpc, isGrpc } from './frontend-grpc.ts';
+import { type AnyRes, type Req, type Res, type RouteContext, serveBuiltin } from './frontend-services.ts';
+import type { Jwk } from './jwt.ts';
+import { parseServiceHost, serviceUrls } from './routing.ts';
+
+export interface ServiceSpec {
+  name: string;
+  /** allow unauthenticated invocations (no token needed) */
+  public?: boolean;
+  /** regions it is deployed in (default: all of the front end's regions) */
+  regions?: string[];
+  /** extra accepted audiences (Cloud Run "custom audiences") */
+  audiences?: string[];
+}
+
+export interface FrontendOptions {
+  host?: string;
+  port?: number;
+  projectNumber: string;
+  projectHash?: string;
+  regions?: string[];
+  /** keys that verify ID tokens: the metadata server's `jwks` (a function is read on every request) */
+  jwks?: { keys: Jwk[] } | (() => { keys: Jwk[] });
+  services?: ServiceSpec[];
+  /** write the CA certificate (PEM) there */
+  caPath?: string;
+}
+
+export interface FrontendKnobs {
+  /** h2: send GOAWAY (graceful close) when a session's Nth stream arrives; http/1.1: Connection: close. 0 = off */
+  goawayAfterStreams: number;
+  /** reset the next N requests (RST_STREAM INTERNAL_ERROR on h2, socket destroyed on http/1.1) */
+  resetStreams: number;
+  /** added before every response */
+  delayMs: number;
+  /** destroy every new connection at once */
+  refuseConnections: boolean;
+}
+
+export interface FrontendRequest {
+  service: string | null;
+  region: string | null;
+  host: string;
+  protocol: 'h2' | 'http/1.1' | 'grpc' | 'ws';
+  method: string;
+  path: string;
+  status: number;
+  authVia: string | null;
+  authFailure: string | null;
+  aud: string | null;
+}
+
+export interface FrontendStats {
+  requests: Record<string, Record<string, number>>;
+  notFound: number;
+  authFailures: Record<string, number>;
+  connections: number;
+  goaways: number;
+  resets: number;
+}
+
+export interface Frontend {
+  host: string;
+  port: number;
+  url: (service: string, region?: string, form?: 'deterministic' | 'legacy') => string;
+  caPem: string;
+  caPath: string | undefined;
+  writeCa(path: string): string;
+  knobs: FrontendKnobs;
+  /** every request in order (the last 10000) */
+  log: FrontendRequest[];
+  stats(): FrontendStats;
+  requestCount(service?: string, protocol?: string): number;
+  resetStats(): void;
+  closeConnections(): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SERVICES: ServiceSpec[] = [
+  { name: 'hello' },
+  { name: 'world' },
+  { name: 'public', public: true },
+];
+export const DEFAULT_REGIONS = ['us-central1', 'europe-west1'];
+
+export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
+  const regions = opts.regions ?? DEFAULT_REGIONS;
+  const services = new Map((opts.services ?? DEFAULT_SERVICES).map((s) => [s.name, s]));
+  const host = opts.host ?? '127.0.0.1';
+  const tls = await makeTlsMaterial({
+    dnsNames: [
+      'run.app',
+      '*.run.app',
+      '*.a.run.app',
+      ...new Set([...regions, ...Object.keys(REGION_CODES)].map((r) => `*.${r}.run.app`)),
+      'localhost',
+    ],
+    ips: ['127.0.0.1', '::1', host],
+  });
+  const knobs: FrontendKnobs = {
+    goawayAfterStreams: 0,
+    resetStreams: 0,
+    delayMs: 0,
+    refuseConnections: false,
+  };
+  const fresh = (): FrontendStats => ({
+    requests: {},
+    notFound: 0,
+    authFailures: {},
+    connections: 0,
+    goaways: 0,
+    resets: 0,
+  });
+  let stats = fresh();
+  const log: FrontendRequest[] = [];
+  const record = (r: FrontendRequest) => {
+    log.push(r);
+    if (log.length > 10_000) log.shift();
+    if (r.service) {
+      stats.requests[r.service] ??= {};
+      const per = stats.requests[r.service]!;
+      per[r.protocol] = (per[r.protocol] ?? 0) + 1;
+    }
+  };
+  const keys = () => (typeof opts.jwks === 'function' ? opts.jwks() : opts.jwks)?.keys ?? [];
+
+  /** Routing and the invoker check shared by plain requests, gRPC and WebSocket upgrades. */
+  const admit = (hostHeader: string, headers: IncomingMessage['headers']) => {
+    const m = parseServiceHost(hostHeader, opts.projectNumber, opts.projectHash);
+    const spec = m ? services.get(m.service) : undefined;
+    if (!m || !spec || !(spec.regions ?? regions).includes(m.region))
+      return { kind: 'not-found' as const, m };
+    if (spec.public) return { kind: 'ok' as const, m, auth: null };
+    const audiences = [
+      ...serviceUrls(m.service, m.region, opts.projectNumber, opts.projectHash),
+      ...(spec.audiences ?? []),
+    ];
+    const auth: AuthResult = checkAuth(headers, keys(), audiences);
+    if (!auth.ok) {
+      stats.authFailures[auth.reason] = (stats.authFailures[auth.reason] ?? 0) + 1;
+      return { kind: 'denied' as const, m, auth };
+    }
+    // the service sees the token it was called with, minus its signature (like Cloud Run)
+    const h = auth.via === 'x-serverless-authorization' ? 'x-serverless-authorization' : 'authorization';
+    if (typeof headers[h] === 'string') headers[h] = withoutSignature(headers[h] as string);
+    return { kind: 'ok' as const, m, auth };
+  };
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const streamsPerSession = new WeakMap<object, number>();
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
+
+  const onRequest = async (req: Req, anyRes: AnyRes) => {
+    const res = anyRes as unknown as Res & AnyRes;
+    const h2 = req.httpVersion === '2.0';
+    const stream = h2 ? (req as Http2ServerRequest).stream : undefined;
+    const hostHeader = String(req.headers[':authority'] ?? req.headers.host ?? '');
+    const url = new URL(req.url ?? '/', 'https://x');
+    const grpc = h2 && isGrpc(req.headers);
+    const entry: FrontendRequest = {
+      service: null,
+      region: null,
+      host: hostHeader,
+      protocol: grpc ? 'grpc' : h2 ? 'h2' : 'http/1.1',
+      method: req.method ?? '',
+      path: url.pathname,
+      status: 0,
+      authVia: null,
+      authFailure: null,
+      aud: null,
+    };
+    // knobs: per-connection stream count (GOAWAY), resets, delay
+    const conn: object = stream ? stream.session! : req.socket;
+    const n = (streamsPerSession.get(conn) ?? 0) + 1;
+    streamsPerSession.set(conn, n);
+    const goaway = knobs.goawayAfterStreams > 0 && n >= knobs.goawayAfterStreams;
+    if (goaway && stream) {
+      stats.goaways++;
+      stream.session!.close();
+    } else if (goaway) {
+      res.setHeader('connection', 'close');
+    }
+    if (knobs.resetStreams > 0 || url.pathname === '/reset') {
+      if (url.pathname !== '/reset') knobs.resetStreams--;
+      stats.resets++;
+      entry.status = -1;
+      record(entry);
+      if (stream) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      else req.socket.destroy();
+      return;
+    }
+    if (knobs.delayMs > 0) await sleep(knobs.delayMs);
+
+    const a = admit(hostHeader, req.headers);
+    entry.service = a.m?.service ?? null;
+    entry.region = a.m?.region ?? null;
+    if (a.kind === 'not-found') {
+      stats.notFound++;
+      entry.service = null;
+      entry.status = 404;
+      record(entry);
+      res.writeHead(404, { 'content-type': 'text/html; charset=UTF-8' });
+      res.end(PAGES[404]());
+      return;
+    }
+    if (a.kind === 'denied') {
+      entry.status = a.auth.ok ? 0 : a.auth.status;
+      entry.authFailure = a.auth.ok ? null : a.auth.reason;
+      record(entry);
+      const headers: Record<string, string> = { 'content-type': 'text/html; charset=UTF-8' };
+      if (entry.status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
+      res.writeHead(entry.status, headers);
+      res.end(entry.status === 401 ? PAGES[401](url.pathname) : PAGES[403](url.pathname));
+      return;
+    }
+    entry.authVia = a.auth?.via ?? null;
+    entry.aud = a.auth ? String(a.auth.claims.aud) : null;
+    if (grpc && stream) {
+      entry.status = 200;
+      record(entry);
+      handleGrpc(stream as ServerHttp2Stream, req.headers, a.m.service);
+      return;
+    }
+    if (url.pathname === '/goaway' && stream) {
+      stats.goaways++;
+      stream.session!.close();
+    }
+    const ctx: RouteContext = {
+      service: a.m.service,
+      region: a.m.region,
+      form: a.m.form,
+      protocol: h2 ? 'h2' : 'http/1.1',
+      auth: a.auth ? { via: a.auth.via, aud: a.auth.claims.aud, email: a.auth.claims.email } : null,
+    };
+    try {
+      entry.status = await serveBuiltin(req, res, ctx);
+    } catch {
+      entry.status = -1;
+    }
+    record(entry);
+  };
+
+  const server = http2.createSecureServer(
+    { key: tls.keyPem, cert: tls.certPem, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] },
+    onRequest as (req: Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
+  server.on('secureConnection', (sock: Socket) => {
+    if (knobs.refuseConnections) {
+      sock.destroy();
+      return;
+    }
+    stats.connections++;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  server.on('session', (s: Http2Session) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+    s.on('error', () => {});
+  });
+  server.on('sessionError', () => {});
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const hostHeader = String(req.headers.host ?? '');
+    const a = admit(hostHeader, req.headers);
+    const path = new URL(req.url ?? '/', 'https://x').pathname;
+    const entry: FrontendRequest = {
+      service: a.m?.service ?? null,
+      region: a.m?.region ?? null,
+      host: hostHeader,
+      protocol: 'ws',
+      method: req.method ?? 'GET',
+      path,
+      status: 101,
+      authVia: a.kind === 'ok' ? (a.auth?.via ?? null) : null,
+      authFailure: a.kind === 'denied' && !a.auth.ok ? a.auth.reason : null,
+      aud: a.kind === 'ok' && a.auth ? String(a.auth.claims.aud) : null,
+    };
+    if (a.kind !== 'ok') {
+      entry.status = a.kind === 'not-found' ? 404 : a.auth.ok ? 403 : a.auth.status;
+      if (a.kind === 'not-found') {
+        stats.notFound++;
+        entry.service = null;
+      }
+      record(entry);
+      const text = entry.status === 404 ? 'Not Found' : entry.status === 401 ? 'Unauthorized' : 'Forbidden';
+      socket.end(`HTTP/1.1 ${entry.status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    record(entry);
+    const service = a.m.service;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data, isBinary) => {
+        const text = data.toString();
+        if (!isBinary && text === 'close') return ws.close(1000, 'bye');
+        ws.send(isBinary ? data : `${service}: ${text}`, { binary: isBinary });
+      });
+      ws.on('error', () => {});
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  let caPath: string | undefined;
+  const writeCa = (path: string) => {
+    writeFileSync(path, tls.caPem, { mode: 0o644 });
+    caPath = path;
+    return path;
+  };
+  if (opts.caPath) writeCa(opts.caPath);
+
+  return {
+    host,
+    port,
+    url: (service, region = regions[0]!, form = 'deterministic') =>
+      form === 'legacy'
+        ? (serviceUrls(service, region, opts.projectNumber, opts.projectHash)[1] ?? '')
+        : serviceUrls(service, region, opts.projectNumber)[0]!,
+    caPem: tls.caPem,
+    get caPath() {
+      return caPath;
+    },
+    writeCa,
+    knobs,
+    log,
+    stats: () => structuredClone(stats),
+    requestCount: (service, protocol) =>
+      log.filter(
+        (r) =>
+          (service === undefined || r.service === service) &&
+          (protocol === undefined || r.protocol === protocol),
+      ).length,
+    resetStats: () => {
+      stats = fresh();
+      log.length = 0;
+    },
+    closeConnections: () => {
+      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
+    },
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { startEmulator } from '../../src/emulator/index.ts';
+
+const run = promisify(execFile);
+
+test('startEmulator wires DNS → front end/metadata, front end ← metadata keys; env and report', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'emu-index-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const emu = await startEmulator({ caPath: join(dir, 'ca.pem') });
+  t.after(() => emu.close());
+  const { stdout: a } = await run('dig', [
+    '@127.0.0.1',
+    '-p',
+    String(emu.dns.port),
+    '+short',
+    'metadata.google.internal',
+  ]);
+  assert.equal(a.trim(), emu.metadata.host);
+  const env = emu.env();
+  assert.equal(env.GCE_METADATA_HOST, emu.metadata.hostPort);
+  assert.equal(env.NODE_EXTRA_CA_CERTS, join(dir, 'ca.pem'));
+  const host = new URL(emu.frontend.url('hello')).host;
+  const token = await (
+    await fetch(
+      `http://${env.GCE_METADATA_HOST}/computeMetadata/v1/instance/service-accounts/default/identity?audience=https://${host}`,
+      { headers: { 'Metadata-Flavor': 'Google' } },
+    )
+  ).text();
+  const { stdout } = await run('curl', [
+    '-sS',
+    '--cacert',
+    env.NODE_EXTRA_CA_CERTS!,
+    '--resolve',
+    `${host}:${emu.frontend.port}:${emu.frontend.host}`,
+    '-H',
+    `Authorization: Bearer ${token}`,
+    `https://${host}:${emu.frontend.port}/`,
+  ]);
+  assert.equal(JSON.parse(stdout).service, 'hello');
+  const report = emu.report();
+  assert.deepEqual(report.dnsQueries, [{ name: 'metadata.google.internal', type: 'A', transport: 'udp' }]);
+  assert.deepEqual(report.identityCalls, { [`https://${host}`]: 1 });
+  assert.equal(report.frontendRequests.length, 1);
+  assert.equal(report.frontendRequests[0]?.authVia, 'authorization');
+});
+
+test('no CA file unless asked; nothing listens outside loopback', async (t) => {
+  const emu = await startEmulator();
+  t.after(() => emu.close());
+  assert.equal(emu.frontend.caPath, undefined);
+  // every TCP/UDP socket this process has bound is on a loopback address
+  const { stdout } = await run('ss', ['-H', '-a', '-n', '-t', '-u', '-p']);
+  const mine = stdout.split('\n').filter((l) => l.includes(`pid=${process.pid},`));
+  const local = mine.map((l) => l.trim().split(/\s+/)[4] ?? '');
+  for (const port of [emu.dns.port, emu.frontend.port, emu.metadata.port]) {
+    assert.ok(
+      local.some((a) => a.endsWith(`:${port}`)),
+      `port ${port} found among ${local.join(' ')}`,
+    );
+  }
+  for (const addr of local) assert.match(addr, /^(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127\.[\d.]+\]):\d+$/);
+});
