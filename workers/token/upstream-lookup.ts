@@ -16,7 +16,11 @@ export function upstreamLookup(servers: string[], timeoutMs: number): Lookup {
     const onAbort = () => r.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const v4 = await r.resolve4(host).catch(() => [] as string[]);
+      // Only "no such record" is worth asking for AAAA; a timeout would just repeat itself.
+      const v4 = await r.resolve4(host).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENODATA' || err.code === 'ENOTFOUND') return [] as string[];
+        throw err;
+      });
       if (v4[0]) return v4[0];
       const v6 = await r.resolve6(host);
       if (v6[0]) return v6[0];
