@@ -9,12 +9,21 @@ import type { Logger } from '../../src/log.ts';
 import type { RoomHandle } from '../../src/room.ts';
 import { AnswerCache } from './cache.ts';
 import { Forwarder } from './forwarder.ts';
-import { createDnsMetrics } from './metrics.ts';
+import { createDnsMetrics, type DnsMetrics } from './metrics.ts';
 import { Resolver } from './resolver.ts';
 import { listen } from './server.ts';
 import type { DnsSettings } from './settings.ts';
 
-export async function startDns(settings: DnsSettings, registry: Registry, log?: Logger): Promise<RoomHandle> {
+export interface DnsCore {
+  resolver: Resolver;
+  forwarder: Forwarder;
+  cache: AnswerCache;
+  metrics: DnsMetrics;
+  upstreams: Nameserver[];
+}
+
+/** Everything but the sockets: what a query goes through. */
+export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore {
   const upstreams: Nameserver[] = [];
   for (const text of settings.upstreams) {
     const ns = parseNameserver(text);
@@ -38,8 +47,13 @@ export async function startDns(settings: DnsSettings, registry: Registry, log?: 
     ttl: DEFAULT_ZONE_TTL,
   };
   const resolver = new Resolver(zone, cache, forwarder, metrics);
+  return { resolver, forwarder, cache, metrics, upstreams };
+}
+
+export async function startDns(settings: DnsSettings, registry: Registry, log?: Logger): Promise<RoomHandle> {
+  const { resolver, forwarder, cache, metrics, upstreams } = buildDnsCore(settings, registry);
   const listeners = await listen(
-    { host4: settings.host4, host6: settings.host6, port: settings.port },
+    { host4: settings.host4, host6: settings.host6, port: settings.port, tcpIdleMs: settings.tcpIdleMs },
     resolver,
     metrics,
   );

@@ -11,11 +11,11 @@ export interface ListenOptions {
   host4: string;
   host6: string | null;
   port: number;
+  tcpIdleMs?: number;
 }
 
 /** A query never needs more than this; a larger length prefix is an attack or garbage. */
 const MAX_TCP_QUERY = 4096;
-const TCP_IDLE_MS = 10_000;
 const TCP_MAX_INFLIGHT = 64;
 const MAX_TCP_CONNECTIONS = 512;
 
@@ -39,10 +39,10 @@ export async function listen(
       const first = await bindUdp('udp4', opts.host4, opts.port, resolver);
       udp.push(first);
       const port = first.address().port;
-      tcp.push(await bindTcp(opts.host4, port, resolver, metrics));
+      tcp.push(await bindTcp(opts.host4, port, resolver, metrics, opts.tcpIdleMs ?? 10_000));
       if (opts.host6) {
         udp.push(await bindUdp('udp6', opts.host6, port, resolver));
-        tcp.push(await bindTcp(opts.host6, port, resolver, metrics));
+        tcp.push(await bindTcp(opts.host6, port, resolver, metrics, opts.tcpIdleMs ?? 10_000));
       }
       return { port, close: () => closeAll(udp, tcp) };
     } catch (err) {
@@ -90,13 +90,19 @@ function bindUdp(type: 'udp4' | 'udp6', host: string, port: number, resolver: Re
   });
 }
 
-function bindTcp(host: string, port: number, resolver: Resolver, metrics: DnsMetrics): Promise<Server> {
+function bindTcp(
+  host: string,
+  port: number,
+  resolver: Resolver,
+  metrics: DnsMetrics,
+  idleMs: number,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     const open = new Set<Socket>();
     const server = createServer((sock) => {
       open.add(sock);
       sock.on('close', () => open.delete(sock));
-      serveTcp(sock, resolver, metrics);
+      serveTcp(sock, resolver, metrics, idleMs);
     });
     connections.set(server, open);
     server.maxConnections = MAX_TCP_CONNECTIONS;
@@ -110,12 +116,12 @@ function bindTcp(host: string, port: number, resolver: Resolver, metrics: DnsMet
   });
 }
 
-function serveTcp(sock: Socket, resolver: Resolver, metrics: DnsMetrics): void {
+function serveTcp(sock: Socket, resolver: Resolver, metrics: DnsMetrics, idleMs: number): void {
   let buf = Buffer.alloc(0);
   let inflight = 0;
   let ended = false;
   sock.setNoDelay(true);
-  sock.setTimeout(TCP_IDLE_MS, () => {
+  sock.setTimeout(idleMs, () => {
     metrics.tcpDropped('idle');
     sock.destroy();
   });

@@ -16,6 +16,8 @@ export interface DnsSettings {
   attemptMs?: number;
   /** Total budget before SERVFAIL (ms); default 3000 (below glibc's 5 s per try). */
   totalMs?: number;
+  /** Idle TCP client connections are closed after this (ms); default 10000. */
+  tcpIdleMs?: number;
   /** Cache capacity in entries; default 10000. */
   cacheSize?: number;
 }
