@@ -86,7 +86,7 @@ export class UpstreamPool {
         ALPNProtocols: ['h2', 'http/1.1'],
         // Small HTTP/2 frames must not wait for Nagle + delayed ACK (~40 ms stalls).
         noDelay: true,
-      });
+      } as tls.ConnectionOptions);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(
