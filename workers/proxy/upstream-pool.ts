@@ -112,6 +112,7 @@ export class UpstreamPool {
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
+        socket.setNoDelay(true);
         if (socket.alpnProtocol === 'h2') {
           resolve({ kind: 'h2', session: this.adopt(e, socket) });
         } else {
