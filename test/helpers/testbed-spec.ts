@@ -1,0 +1,52 @@
+// What runInTestbed hands to testbed-main.ts (JSON on argv) and what comes back on fd 3.
+import type { UpstreamDnsKnobs } from '../../src/emulator/dns.ts';
+import type { FrontendKnobs } from '../../src/emulator/frontend.ts';
+import type { EmulatorOptions, EmulatorReport } from '../../src/emulator/index.ts';
+import type { MetadataKnobs } from '../../src/emulator/metadata.ts';
+
+/** Fixed addresses inside the namespace (127.0.0.1 and ::1 stay free for runsd's own DNS/proxy). */
+export const BED = {
+  dns: '127.0.0.2',
+  frontend: '127.0.0.3',
+  metadata: '127.0.0.4',
+  metadataHostPort: '127.0.0.4:80',
+} as const;
+
+export interface TestbedKnobs {
+  metadata?: Partial<MetadataKnobs>;
+  frontend?: Partial<FrontendKnobs>;
+  dns?: Partial<Omit<UpstreamDnsKnobs, 'truncate'>> & { truncate?: string[] };
+}
+
+export interface TestbedSignal {
+  signal: NodeJS.Signals;
+  /** send once the command's stdout+stderr contains this text (deterministic) */
+  whenOutput?: string;
+  /** else after this many ms */
+  afterMs?: number;
+}
+
+export interface TestbedSpec {
+  root: string;
+  dir: string;
+  /** null: run the command directly, without runsd (to test the bed itself) */
+  runsdArgs: string[] | null;
+  command: string[];
+  env: Record<string, string | null>;
+  emulator: Omit<EmulatorOptions, 'caPath' | 'host'>;
+  knobs: TestbedKnobs;
+  resolvConf: string;
+  stdin: string | null;
+  timeoutMs: number;
+  asUser: { uid: number; gid: number } | null;
+  signals: TestbedSignal[];
+}
+
+export interface TestbedOutcome {
+  code: number;
+  signal: string | null;
+  timedOut: boolean;
+  resolvConfAfter: string;
+  report: EmulatorReport;
+  error?: string;
+}
