@@ -189,3 +189,20 @@ test('upstream status codes pass through', async () => {
   ]);
   assert.equal(stdout, '418');
 });
+
+test('-auth_header=authorization: the token goes in Authorization, only when absent', async (t) => {
+  const g = await startProxy(up, { authHeader: 'authorization', host6: '::1' });
+  t.after(() => g.proxy.close());
+  const ask = async (args: string[], host = '127.0.0.1') => {
+    const { stdout } = await run('curl', ['-sS', '-H', 'Host: hello', ...args, `http://${host}:${g.port}/`]);
+    return JSON.parse(stdout).headers;
+  };
+  const none = await ask([]);
+  assert.equal(none['authorization'], `Bearer tok-for-${AUD}`);
+  assert.equal(none['x-serverless-authorization'], undefined);
+  const own = await ask(['-H', 'Authorization: Bearer app-token']);
+  assert.equal(own['authorization'], 'Bearer app-token');
+  // The same port answers on [::1] too (DNS mode with IPv6).
+  assert.equal(g.proxy.ports.length, 2);
+  assert.equal((await ask([], '[::1]'))['authorization'], `Bearer tok-for-${AUD}`);
+});
