@@ -40,9 +40,13 @@ if (process.argv[2] === 'server') {
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: C }, async () => {
-        while (next++ < N)
-          if ((await one().catch((e) => (process.env['DEBUG'] ? console.error(String(e)) : 0, 0))) !== 200)
-            failed++;
+        while (next++ < N) {
+          const status = await one().catch((e: unknown) => {
+            if (process.env['DEBUG']) console.error(String(e));
+            return 0;
+          });
+          if (status !== 200) failed++;
+        }
       }),
     );
     const ms = performance.now() - t0;

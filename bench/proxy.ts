@@ -68,9 +68,9 @@ async function h2load(url: string, conns: number, streams: number, headers: stri
   const { stdout } = await run('h2load', [...args, url], { maxBuffer: 16 << 20 });
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(stdout)?.[1]);
   const st = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(stdout);
-  if (!st || st[3] !== '0') throw new Error(`h2load failures:\n${stdout}`);
+  if (st?.[3] !== '0') throw new Error(`h2load failures:\n${stdout}`);
   const bad = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
-  if (!bad || bad[2] !== '0' || bad[3] !== '0') throw new Error(`non-2xx:\n${stdout}`);
+  if (bad?.[2] !== '0' || bad[3] !== '0') throw new Error(`non-2xx:\n${stdout}`);
   return { rps, p50ms: null, requests: Number(st[2]) };
 }
 

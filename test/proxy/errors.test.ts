@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { RunsdError } from '../../src/errors.ts';
 import { startFakeUpstream } from '../helpers/fake-upstream.ts';
 import { FACTS, type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
