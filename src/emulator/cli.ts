@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startControlServer } from './control.ts';
 import { startEmulator } from './index.ts';
 
 const { values } = parseArgs({
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     'dns-port': { type: 'string' },
     'frontend-port': { type: 'string' },
     'metadata-port': { type: 'string' },
+    'control-port': { type: 'string' },
     'ca-path': { type: 'string' },
     'servfail-google-internal': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -23,7 +25,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: npm run emulator -- [--host 127.0.0.1] [--project-number N] [--project-hash H] [--region R]\n' +
-      '         [--dns-port P] [--frontend-port P] [--metadata-port P] [--ca-path FILE] [--servfail-google-internal]\n',
+      '         [--dns-port P] [--frontend-port P] [--metadata-port P] [--control-port P] [--ca-path FILE] [--servfail-google-internal]\n',
   );
   process.exit(0);
 }
@@ -41,6 +43,7 @@ const emu = await startEmulator({
   dns: { port: port(values['dns-port']), servfailGoogleInternal: values['servfail-google-internal'] },
   caPath,
 });
+const control = await startControlServer(emu, { host: values.host, port: port(values['control-port']) });
 const { dns, metadata, frontend } = emu;
 const env = emu.env();
 const example = frontend.url('hello', emu.region);
@@ -50,6 +53,7 @@ const out = [
   `  front end        https://${frontend.host}:${frontend.port}   (h2 + http/1.1; services: hello, world, public)`,
   `  upstream DNS     ${dns.address} (UDP+TCP)`,
   `  CA certificate   ${caPath}`,
+  `  control          ${control.url}   (GET /report, GET|POST /knobs, POST /reset, POST /close-connections)`,
   `  project          number ${emu.projectNumber}, hash ${emu.projectHash}, region ${emu.region}`,
   '',
   'environment for runsd / your app:',
@@ -68,6 +72,7 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  await control.close();
   await emu.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   process.exit(0);

@@ -1,10 +1,10 @@
 // A gRPC server written directly on node:http2 streams (the front end owns the HTTP/2 server, so
 // @grpc/grpc-js's Server cannot share it). Real length-prefixed messages and real trailers.
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { ECHO_PROTO_PATH } from './echo-proto.ts';
 
-export const ECHO_PROTO_PATH = fileURLToPath(new URL('./echo.proto', import.meta.url));
+export { ECHO_PROTO_PATH, isGrpc } from './echo-proto.ts';
 
 const root = protobuf.loadSync(ECHO_PROTO_PATH);
 const EchoRequest = root.lookupType('runsd.emulator.EchoRequest');
@@ -33,10 +33,6 @@ function metadataOf(headers: IncomingHttpHeaders): Record<string, string> {
     out[k] = Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
-}
-
-export function isGrpc(headers: IncomingHttpHeaders): boolean {
-  return String(headers['content-type'] ?? '').startsWith('application/grpc');
 }
 
 export function handleGrpc(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, service: string): void {

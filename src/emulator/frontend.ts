@@ -5,87 +5,31 @@ import { writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import { REGION_CODES } from '../domain/region-codes.ts';
 import { makeTlsMaterial } from './certs.ts';
-import { type AuthResult, checkAuth, PAGES, withoutSignature } from './frontend-auth.ts';
-import { handleGrpc, isGrpc } from './frontend-grpc.ts';
+import { isGrpc } from './echo-proto.ts';
+import { checkAuth, PAGES, withoutSignature } from './frontend-auth.ts';
 import { type AnyRes, type Req, type Res, type RouteContext, serveBuiltin } from './frontend-services.ts';
-import type { Jwk } from './jwt.ts';
+import type {
+  Admission,
+  Frontend,
+  FrontendKnobs,
+  FrontendOptions,
+  FrontendRequest,
+  FrontendStats,
+  ServiceSpec,
+} from './frontend-types.ts';
+import { attachWebSocketEcho } from './frontend-ws.ts';
 import { parseServiceHost, serviceUrls } from './routing.ts';
 
-export interface ServiceSpec {
-  name: string;
-  /** allow unauthenticated invocations (no token needed) */
-  public?: boolean;
-  /** regions it is deployed in (default: all of the front end's regions) */
-  regions?: string[];
-  /** extra accepted audiences (Cloud Run "custom audiences") */
-  audiences?: string[];
-}
-
-export interface FrontendOptions {
-  host?: string;
-  port?: number;
-  projectNumber: string;
-  projectHash?: string;
-  regions?: string[];
-  /** keys that verify ID tokens: the metadata server's `jwks` (a function is read on every request) */
-  jwks?: { keys: Jwk[] } | (() => { keys: Jwk[] });
-  services?: ServiceSpec[];
-  /** write the CA certificate (PEM) there */
-  caPath?: string;
-}
-
-export interface FrontendKnobs {
-  /** h2: send GOAWAY (graceful close) when a session's Nth stream arrives; http/1.1: Connection: close. 0 = off */
-  goawayAfterStreams: number;
-  /** reset the next N requests (RST_STREAM INTERNAL_ERROR on h2, socket destroyed on http/1.1) */
-  resetStreams: number;
-  /** added before every response */
-  delayMs: number;
-  /** destroy every new connection at once */
-  refuseConnections: boolean;
-}
-
-export interface FrontendRequest {
-  service: string | null;
-  region: string | null;
-  host: string;
-  protocol: 'h2' | 'http/1.1' | 'grpc' | 'ws';
-  method: string;
-  path: string;
-  status: number;
-  authVia: string | null;
-  authFailure: string | null;
-  aud: string | null;
-}
-
-export interface FrontendStats {
-  requests: Record<string, Record<string, number>>;
-  notFound: number;
-  authFailures: Record<string, number>;
-  connections: number;
-  goaways: number;
-  resets: number;
-}
-
-export interface Frontend {
-  host: string;
-  port: number;
-  url: (service: string, region?: string, form?: 'deterministic' | 'legacy') => string;
-  caPem: string;
-  caPath: string | undefined;
-  writeCa(path: string): string;
-  knobs: FrontendKnobs;
-  /** every request in order (the last 10000) */
-  log: FrontendRequest[];
-  stats(): FrontendStats;
-  requestCount(service?: string, protocol?: string): number;
-  resetStats(): void;
-  closeConnections(): void;
-  close(): Promise<void>;
-}
+export type {
+  Frontend,
+  FrontendKnobs,
+  FrontendOptions,
+  FrontendRequest,
+  FrontendStats,
+  ServiceSpec,
+} from './frontend-types.ts';
 
 export const DEFAULT_SERVICES: ServiceSpec[] = [
   { name: 'hello' },
@@ -98,6 +42,8 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const regions = opts.regions ?? DEFAULT_REGIONS;
   const services = new Map((opts.services ?? DEFAULT_SERVICES).map((s) => [s.name, s]));
   const host = opts.host ?? '127.0.0.1';
+  // protobufjs loads while the keys are generated (off the main thread)
+  const grpcModule = import('./frontend-grpc.ts');
   const tls = await makeTlsMaterial({
     dnsNames: [
       'run.app',
@@ -108,6 +54,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     ],
     ips: ['127.0.0.1', '::1', host],
   });
+  const { handleGrpc } = await grpcModule;
   const knobs: FrontendKnobs = {
     goawayAfterStreams: 0,
     resetStreams: 0,
@@ -136,7 +83,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const keys = () => (typeof opts.jwks === 'function' ? opts.jwks() : opts.jwks)?.keys ?? [];
 
   /** Routing and the invoker check shared by plain requests, gRPC and WebSocket upgrades. */
-  const admit = (hostHeader: string, headers: IncomingMessage['headers']) => {
+  const admit = (hostHeader: string, headers: IncomingMessage['headers']): Admission => {
     const m = parseServiceHost(hostHeader, opts.projectNumber, opts.projectHash);
     const spec = m ? services.get(m.service) : undefined;
     if (!m || !spec || !(spec.regions ?? regions).includes(m.region))
@@ -146,7 +93,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       ...serviceUrls(m.service, m.region, opts.projectNumber, opts.projectHash),
       ...(spec.audiences ?? []),
     ];
-    const auth: AuthResult = checkAuth(headers, keys(), audiences);
+    const auth = checkAuth(headers, keys(), audiences);
     if (!auth.ok) {
       stats.authFailures[auth.reason] = (stats.authFailures[auth.reason] ?? 0) + 1;
       return { kind: 'denied' as const, m, auth };
@@ -185,7 +132,9 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     const conn: object = stream ? stream.session! : req.socket;
     const n = (streamsPerSession.get(conn) ?? 0) + 1;
     streamsPerSession.set(conn, n);
-    const goaway = knobs.goawayAfterStreams > 0 && n >= knobs.goawayAfterStreams;
+    const goaway =
+      knobs.goawayAfterStreams > 0 &&
+      (stream ? n === knobs.goawayAfterStreams : n >= knobs.goawayAfterStreams);
     if (goaway && stream) {
       stats.goaways++;
       stream.session!.close();
@@ -216,8 +165,8 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       return;
     }
     if (a.kind === 'denied') {
-      entry.status = a.auth.ok ? 0 : a.auth.status;
-      entry.authFailure = a.auth.ok ? null : a.auth.reason;
+      entry.status = a.auth.status;
+      entry.authFailure = a.auth.reason;
       record(entry);
       const headers: Record<string, string> = { 'content-type': 'text/html; charset=UTF-8' };
       if (entry.status === 401) headers['www-authenticate'] = 'Bearer error="invalid_token"';
@@ -253,7 +202,13 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   };
 
   const server = http2.createSecureServer(
-    { key: tls.keyPem, cert: tls.certPem, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'] },
+    {
+      key: tls.keyPem,
+      cert: tls.certPem,
+      allowHTTP1: true,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      settings: { maxConcurrentStreams: opts.maxConcurrentStreams ?? 100 },
+    },
     onRequest as (req: Http2ServerRequest, res: http2.Http2ServerResponse) => void,
   );
   server.on('secureConnection', (sock: Socket) => {
@@ -272,45 +227,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   });
   server.on('sessionError', () => {});
 
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const hostHeader = String(req.headers.host ?? '');
-    const a = admit(hostHeader, req.headers);
-    const path = new URL(req.url ?? '/', 'https://x').pathname;
-    const entry: FrontendRequest = {
-      service: a.m?.service ?? null,
-      region: a.m?.region ?? null,
-      host: hostHeader,
-      protocol: 'ws',
-      method: req.method ?? 'GET',
-      path,
-      status: 101,
-      authVia: a.kind === 'ok' ? (a.auth?.via ?? null) : null,
-      authFailure: a.kind === 'denied' && !a.auth.ok ? a.auth.reason : null,
-      aud: a.kind === 'ok' && a.auth ? String(a.auth.claims.aud) : null,
-    };
-    if (a.kind !== 'ok') {
-      entry.status = a.kind === 'not-found' ? 404 : a.auth.ok ? 403 : a.auth.status;
-      if (a.kind === 'not-found') {
-        stats.notFound++;
-        entry.service = null;
-      }
-      record(entry);
-      const text = entry.status === 404 ? 'Not Found' : entry.status === 401 ? 'Unauthorized' : 'Forbidden';
-      socket.end(`HTTP/1.1 ${entry.status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      return;
-    }
-    record(entry);
-    const service = a.m.service;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('message', (data, isBinary) => {
-        const text = data.toString();
-        if (!isBinary && text === 'close') return ws.close(1000, 'bye');
-        ws.send(isBinary ? data : `${service}: ${text}`, { binary: isBinary });
-      });
-      ws.on('error', () => {});
-    });
-  });
+  const wss = attachWebSocketEcho(server, admit, record, () => stats.notFound++);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -16,7 +16,7 @@ import {
   startMetadataServer,
 } from './metadata.ts';
 
-export { ECHO_PROTO_PATH } from './frontend-grpc.ts';
+export { ECHO_PROTO_PATH } from './echo-proto.ts';
 
 export interface EmulatorOptions {
   projectNumber?: string;
@@ -63,48 +63,59 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const projectHash = opts.projectHash ?? DEFAULTS.projectHash;
   const region = opts.region ?? DEFAULTS.region;
   const host = opts.host ?? '127.0.0.1';
-  const metadata = await startMetadataServer({
-    host,
-    ...opts.metadata,
-    projectNumber,
-    region,
-    ...(opts.projectId ? { projectId: opts.projectId } : {}),
-  });
-  const started: { close(): Promise<void> }[] = [metadata];
-  try {
-    const frontend = await startFrontend({
+  // metadata and front end start together (each generates RSA keys on the thread pool)
+  let metadata: MetadataServer | undefined;
+  const [mdResult, feResult] = await Promise.allSettled([
+    startMetadataServer({
+      host,
+      ...opts.metadata,
+      projectNumber,
+      region,
+      ...(opts.projectId ? { projectId: opts.projectId } : {}),
+    }).then((m) => {
+      metadata = m;
+      return m;
+    }),
+    startFrontend({
       host,
       regions: opts.regions ?? [...new Set([region, 'europe-west1'])],
       ...opts.frontend,
       projectNumber,
       projectHash,
-      jwks: metadata.jwks,
+      jwks: () => metadata?.jwks() ?? { keys: [] },
       ...(opts.caPath ? { caPath: opts.caPath } : {}),
-    });
-    started.push(frontend);
+    }),
+  ]);
+  const started: { close(): Promise<void> }[] = [];
+  for (const r of [mdResult, feResult]) if (r.status === 'fulfilled') started.push(r.value);
+  try {
+    if (mdResult.status === 'rejected') throw mdResult.reason;
+    if (feResult.status === 'rejected') throw feResult.reason;
+    const frontend = feResult.value;
+    const md = mdResult.value;
     const dns = await startUpstreamDns({
       host,
       frontendAddress: frontend.host,
-      metadataAddress: metadata.host,
+      metadataAddress: md.host,
       ...opts.dns,
     });
     started.push(dns);
     return {
       dns,
-      metadata,
+      metadata: md,
       frontend,
       projectNumber,
       projectHash,
       region,
       env: () => ({
-        GCE_METADATA_HOST: metadata.hostPort,
+        GCE_METADATA_HOST: md.hostPort,
         CLOUD_RUN_PROJECT_HASH: projectHash,
         ...(frontend.caPath ? { NODE_EXTRA_CA_CERTS: frontend.caPath } : {}),
       }),
       report: () => ({
         dnsQueries: [...dns.queries],
-        identityCalls: metadata.stats().identityCalls,
-        metadata: metadata.stats(),
+        identityCalls: md.stats().identityCalls,
+        metadata: md.stats(),
         frontendRequests: [...frontend.log],
         frontend: frontend.stats(),
       }),

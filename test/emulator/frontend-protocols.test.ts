@@ -143,6 +143,12 @@ test('knobs: GOAWAY after N streams is seen by an h2 client; reset streams; refu
 
   bed.fe.knobs.goawayAfterStreams = 2;
   const s = connect();
+  const settings = await new Promise<http2.Settings>((resolve) => s.once('remoteSettings', resolve));
+  assert.equal(
+    settings.maxConcurrentStreams,
+    100,
+    'advertises 100 concurrent streams like Google front ends',
+  );
   const goaway = new Promise<number>((resolve) => s.on('goaway', (code) => resolve(code)));
   s.on('error', () => {});
   assert.equal((await get(s, '/')).status, 200);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { startControlServer } from '../../src/emulator/control.ts';
 import { startEmulator } from '../../src/emulator/index.ts';
 
 const run = promisify(execFile);
@@ -65,4 +66,36 @@ test('no CA file unless asked; nothing listens outside loopback', async (t) => {
     );
   }
   for (const addr of local) assert.match(addr, /^(127\.\d+\.\d+\.\d+|\[::1\]|\[::ffff:127\.[\d.]+\]):\d+$/);
+});
+
+test('control plane: report, knobs (validated), reset, close-connections', async (t) => {
+  const emu = await startEmulator();
+  const control = await startControlServer(emu);
+  t.after(async () => {
+    await control.close();
+    await emu.close();
+  });
+  const post = (path: string, body?: unknown) =>
+    fetch(`${control.url}${path}`, {
+      method: 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const set = await post('/knobs', {
+    metadata: { latencyMs: 5 },
+    frontend: { goawayAfterStreams: 3 },
+    dns: { truncate: ['X.test.'] },
+  });
+  assert.equal(set.status, 200);
+  assert.equal(emu.metadata.knobs.latencyMs, 5);
+  assert.equal(emu.frontend.knobs.goawayAfterStreams, 3);
+  assert.deepEqual([...emu.dns.knobs.truncate], ['x.test']);
+  assert.equal((await post('/knobs', { metadata: { nope: 1 } })).status, 400);
+  assert.equal((await post('/knobs', { metadata: { outage: 'yes' } })).status, 400);
+  assert.equal(emu.metadata.knobs.outage, false);
+  await run('dig', ['@127.0.0.1', '-p', String(emu.dns.port), '+short', 'example.test']);
+  const report = (await (await fetch(`${control.url}/report`)).json()) as { dnsQueries: unknown[] };
+  assert.equal(report.dnsQueries.length, 1);
+  assert.equal((await post('/reset')).status, 200);
+  assert.equal(emu.report().dnsQueries.length, 0);
+  assert.equal((await post('/close-connections')).status, 200);
 });

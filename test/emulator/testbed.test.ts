@@ -42,12 +42,13 @@ test('test bed: exit status, env overrides, knobs, signals', { skip }, async () 
     command: [
       'sh',
       '-c',
-      'test -n "$K_SERVICE" || K_SERVICE=unset; echo "K_SERVICE=$K_SERVICE X=$X"; exit 7',
+      'test -n "$K_SERVICE" || K_SERVICE=unset; echo "K_SERVICE=$K_SERVICE X=$X $(id -u)"; exit 7',
     ],
     env: { K_SERVICE: null, X: 'y' },
+    asUser: { uid: 65534, gid: 65534 },
   });
   assert.equal(r.code, 7);
-  assert.equal(r.stdout, 'K_SERVICE=unset X=y\n');
+  assert.equal(r.stdout, 'K_SERVICE=unset X=y 65534\n');
 
   const k = await runInTestbed({
     runsdArgs: null,
@@ -59,6 +60,19 @@ test('test bed: exit status, env overrides, knobs, signals', { skip }, async () 
     knobs: { metadata: { errorRate: 1 } },
   });
   assert.equal(k.stdout, '500');
+
+  // knobs turned mid-run through the control plane
+  const md = `curl -s -o /dev/null -w '%{http_code} ' -H 'Metadata-Flavor: Google' http://$GCE_METADATA_HOST/computeMetadata/v1/project/project-id`;
+  const c = await runInTestbed({
+    runsdArgs: null,
+    command: [
+      'sh',
+      '-c',
+      `${md}; curl -s -o /dev/null -X POST -d '{"metadata":{"outage":true}}' $EMULATOR_CONTROL/knobs; ${md}`,
+    ],
+  });
+  assert.equal(c.stdout, '200 000 ');
+  assert.equal(c.report.metadata.rejected.outage > 0, true);
 
   const s = await runInTestbed({
     runsdArgs: null,

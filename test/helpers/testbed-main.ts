@@ -1,11 +1,12 @@
 // Runs INSIDE the private namespace made by runInTestbed (unshare --net --mount --pid --fork):
 // lo up, the emulator on fixed loopback addresses, a temp resolv.conf bind-mounted over
-// /etc/resolv.conf, then `bin/runsd <args> -- <command>`. The outcome goes to fd 3 as JSON; the
+// /etc/resolv.conf, then `bin/runsd <args> -- <command>`. The outcome goes to DIR/outcome.json; the
 // command's stdout/stderr are passed through untouched.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
+import { applyKnobs, type ControlServer, startControlServer } from '../../src/emulator/control.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { BED, type TestbedOutcome, type TestbedSpec } from './testbed-spec.ts';
 
@@ -21,7 +22,7 @@ function finish(outcome: Partial<TestbedOutcome>, emu?: Emulator): never {
     report: (emu?.report() ?? emptyReport) as TestbedOutcome['report'],
     ...outcome,
   };
-  writeSync(3, JSON.stringify(full));
+  writeFileSync(join(spec.dir, 'outcome.json'), JSON.stringify(full));
   process.exit(0);
 }
 
@@ -34,6 +35,7 @@ function safeRead(p: string): string {
 }
 
 let emu: Emulator | undefined;
+let control: ControlServer | undefined;
 try {
   if (process.pid !== 1) throw new Error('testbed-main must run as pid 1 of its own namespace');
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
@@ -46,12 +48,8 @@ try {
     caPath,
   });
   chmodSync(caPath, 0o644);
-  const k = spec.knobs;
-  Object.assign(emu.metadata.knobs, k.metadata ?? {});
-  Object.assign(emu.frontend.knobs, k.frontend ?? {});
-  const { truncate, ...dnsKnobs } = k.dns ?? {};
-  Object.assign(emu.dns.knobs, dnsKnobs);
-  if (truncate) emu.dns.knobs.truncate = new Set(truncate);
+  applyKnobs(emu, spec.knobs);
+  control = await startControlServer(emu, { host: BED.control, port: 80 });
 
   const resolv = join(spec.dir, 'resolv.conf');
   writeFileSync(resolv, spec.resolvConf, { mode: 0o644 });
@@ -71,6 +69,7 @@ const env: Record<string, string> = {
   GCE_METADATA_HOST: BED.metadataHostPort,
   NODE_EXTRA_CA_CERTS: e.frontend.caPath!,
   EMULATOR_CA: e.frontend.caPath!,
+  EMULATOR_CONTROL: control!.url,
   EMULATOR_PROJECT_NUMBER: e.projectNumber,
   EMULATOR_PROJECT_HASH: e.projectHash,
   EMULATOR_REGION: e.region,
@@ -131,6 +130,6 @@ child.on('exit', (code, signal) => {
   const signum = signal ? (constants.signals[signal] ?? 0) : 0;
   exited = { code: code ?? 128 + signum, signal };
   // grandchildren may still hold the pipes; they die with us (we are pid 1 of the namespace)
-  setTimeout(done, 1000).unref();
+  setTimeout(done, 300).unref();
 });
 child.on('close', () => setImmediate(done));

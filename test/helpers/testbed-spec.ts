@@ -1,8 +1,6 @@
-// What runInTestbed hands to testbed-main.ts (JSON on argv) and what comes back on fd 3.
-import type { UpstreamDnsKnobs } from '../../src/emulator/dns.ts';
-import type { FrontendKnobs } from '../../src/emulator/frontend.ts';
+// What runInTestbed hands to testbed-main.ts (JSON on argv) and what comes back in DIR/outcome.json.
+import type { KnobPatch } from '../../src/emulator/control.ts';
 import type { EmulatorOptions, EmulatorReport } from '../../src/emulator/index.ts';
-import type { MetadataKnobs } from '../../src/emulator/metadata.ts';
 
 /** Fixed addresses inside the namespace (127.0.0.1 and ::1 stay free for runsd's own DNS/proxy). */
 export const BED = {
@@ -10,13 +8,11 @@ export const BED = {
   frontend: '127.0.0.3',
   metadata: '127.0.0.4',
   metadataHostPort: '127.0.0.4:80',
+  /** control plane (src/emulator/control.ts): GET /report, POST /knobs … as EMULATOR_CONTROL */
+  control: '127.0.0.5',
 } as const;
 
-export interface TestbedKnobs {
-  metadata?: Partial<MetadataKnobs>;
-  frontend?: Partial<FrontendKnobs>;
-  dns?: Partial<Omit<UpstreamDnsKnobs, 'truncate'>> & { truncate?: string[] };
-}
+export type TestbedKnobs = KnobPatch;
 
 export interface TestbedSignal {
   signal: NodeJS.Signals;

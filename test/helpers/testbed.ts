@@ -3,7 +3,7 @@
 // resolves to, metadata 127.0.0.4:80) and a temp resolv.conf bind-mounted over /etc/resolv.conf.
 // The host's files and network are never touched.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,21 +103,19 @@ export async function runInTestbed(opts: TestbedOptions): Promise<TestbedResult>
         MAIN,
         JSON.stringify(spec),
       ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const fd3: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.stderr!.on('data', (d: Buffer) => err.push(d));
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => fd3.push(d));
     // guard: the namespace's own timer should have ended things long before this
     const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 15_000);
     const exit = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     clearTimeout(guard);
     const stdout = Buffer.concat(out).toString();
     const stderr = Buffer.concat(err).toString();
-    const raw = Buffer.concat(fd3).toString();
+    const raw = existsSync(join(dir, 'outcome.json')) ? readFileSync(join(dir, 'outcome.json'), 'utf8') : '';
     if (!raw) throw new Error(`testbed ended without an outcome (exit ${exit}); stderr:\n${stderr}`);
     const outcome = JSON.parse(raw) as TestbedOutcome;
     if (outcome.error) throw new Error(`${outcome.error}\nstderr:\n${stderr}`);
