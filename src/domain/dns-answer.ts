@@ -24,6 +24,8 @@ export type Decision =
   | { kind: 'nodata'; zone: string }
   | { kind: 'nxdomain'; zone: string }
   | { kind: 'refused' }
+  /** An internal name with the app's original search domain appended: NXDOMAIN, not ours to sign. */
+  | { kind: 'suffixed' }
   | { kind: 'forward' };
 
 export const DEFAULT_ZONE_TTL = 10;
@@ -73,7 +75,13 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
 
   const zone = opts.domain;
   const labels = labelsBelow(name, zone);
-  if (labels === null) return { kind: 'forward' };
+  if (labels === null) {
+    // `hello.us-central1.run.internal.corp.example.com.`: glibc walks the whole search list before
+    // the absolute name (ndots:4), so each internal lookup would send these upstream. They only
+    // ever come from that walk; answering them here keeps internal names off the upstream.
+    if (containsZone(name, zone) || containsZone(name, GOOGLE_ZONE)) return { kind: 'suffixed' };
+    return { kind: 'forward' };
+  }
   if (!inClass) return { kind: 'refused' };
   if (labels.length === 0) return apex(zone, q, opts.ttl);
   const [first, second] = labels;
@@ -88,6 +96,15 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
     }
   }
   return { kind: 'nxdomain', zone };
+}
+
+/** Whether `zone`'s labels occur inside `name` (label-aligned) with more labels after them. */
+function containsZone(name: string, zone: string): boolean {
+  if (zone === '.') return false;
+  for (let i = name.indexOf(zone); i >= 0; i = name.indexOf(zone, i + 1)) {
+    if ((i === 0 || name[i - 1] === '.') && i + zone.length < name.length) return true;
+  }
+  return false;
 }
 
 // Header flag bits (RFC 1035 §4.1.1).
@@ -145,6 +162,8 @@ export function localReply(
     }
     case 'refused':
       return replyBase(query, RCODE.REFUSED, false);
+    case 'suffixed':
+      return replyBase(query, RCODE.NXDOMAIN, false);
   }
 }
 

@@ -51,6 +51,13 @@ describe('classify', () => {
     ['foo.google.internal.', 'A', 'nxdomain', null],
     ['x.metadata.google.internal.', 'A', 'nxdomain', null],
     ['_grpc._tcp.hello.google.internal.', 'SRV', 'nxdomain', null],
+    // Internal names with the original search domain appended: never upstream.
+    ['hello.us-central1.run.internal.corp.example.com.', 'A', 'suffixed', null],
+    ['hello.us-central1.run.internal.corp.example.com.', 'AAAA', 'suffixed', null],
+    ['metadata.google.internal.c.my-project.internal.', 'A', 'suffixed', null],
+    ['run.internal.example.com.', 'A', 'suffixed', null],
+    ['xrun.internal.example.com.', 'A', 'forward', null],
+    ['run.internals.example.com.', 'A', 'forward', null],
     // Everything else is forwarded.
     ['example.com.', 'A', 'forward', null],
     ['example.com.', 'MX', 'forward', null],

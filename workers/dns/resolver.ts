@@ -24,6 +24,18 @@ export type Transport = 'udp' | 'tcp';
 export type Reply = Buffer | null;
 
 const EDNS_COOKIE = 10;
+/** Queries with EDNS options (cookies) are unique per client; memoising them would only churn. */
+const MEMO_MAX_QUERY = 300;
+const MEMO_MAX_ENTRIES = 4096;
+
+/** What an exact query (bytes after the ID) was found to be: a fixed local reply, or a cache key. */
+interface Memo {
+  local: Buffer | null;
+  key: string | null;
+  query: dnsPacket.Packet;
+  type: string;
+  outcome: Outcome;
+}
 
 export class Resolver {
   private readonly zone: ZoneOptions;
@@ -31,6 +43,12 @@ export class Resolver {
   private readonly forwarder: Forwarder;
   private readonly metrics: DnsMetrics;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  /**
+   * Queries by their bytes after the ID. A local reply depends on nothing else, and a forwarded
+   * one only on the cache entry, so an identical query (the common case: the same app asking the
+   * same name again) skips decoding and encoding (5 µs → about 1 µs per query; bench/dns-micro.ts).
+   */
+  private readonly memo = new Map<string, Memo>();
 
   constructor(zone: ZoneOptions, cache: AnswerCache, forwarder: Forwarder, metrics: DnsMetrics) {
     this.zone = zone;
@@ -41,6 +59,24 @@ export class Resolver {
 
   handle(msg: Buffer, transport: Transport): Reply | Promise<Reply> {
     const start = process.hrtime.bigint();
+    if (msg.length >= 12 && msg.length <= MEMO_MAX_QUERY) {
+      const memo = this.memo.get(msg.toString('latin1', 2));
+      if (memo?.local) {
+        const out = Buffer.allocUnsafe(memo.local.length);
+        memo.local.copy(out);
+        out[0] = msg[0] ?? 0;
+        out[1] = msg[1] ?? 0;
+        this.metrics.query(memo.type, memo.outcome, start);
+        return out;
+      }
+      if (memo?.key) {
+        const hit = this.cache.get(memo.key, msg);
+        if (hit) {
+          this.metrics.query(memo.type, 'cache_hit', start);
+          return this.fit(hit, memo.query, transport);
+        }
+      }
+    }
     try {
       return this.answer(msg, transport, start);
     } catch {
@@ -87,10 +123,12 @@ export class Resolver {
               ? 'nxdomain'
               : 'refused';
       const out = dnsPacket.encode(localReply(query, d, this.zone));
+      this.remember(msg, { local: Buffer.from(out), key: null, query, type, outcome });
       this.metrics.query(type, outcome, start);
       return out;
     }
     const key = cacheKey(query) as string;
+    this.remember(msg, { local: null, key, query, type, outcome: 'cache_hit' });
     const hit = this.cache.get(key, msg);
     if (hit) {
       this.metrics.query(type, 'cache_hit', start);
@@ -136,6 +174,12 @@ export class Resolver {
       this.metrics.query(type, 'servfail', start);
       return encode(query, RCODE.SERVFAIL);
     }
+  }
+
+  private remember(msg: Buffer, m: Memo): void {
+    if (msg.length > MEMO_MAX_QUERY) return;
+    if (this.memo.size >= MEMO_MAX_ENTRIES) this.memo.clear();
+    this.memo.set(msg.toString('latin1', 2), m);
   }
 
   /** Over UDP, a reply larger than the client accepts becomes TC=1 so it retries over TCP. */

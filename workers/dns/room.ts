@@ -13,6 +13,7 @@ import { createDnsMetrics, type DnsMetrics } from './metrics.ts';
 import { Resolver } from './resolver.ts';
 import { listen } from './server.ts';
 import type { DnsSettings } from './settings.ts';
+import { type Helpers, startHelpers } from './threads.ts';
 
 export interface DnsCore {
   resolver: Resolver;
@@ -52,19 +53,36 @@ export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore
 
 export async function startDns(settings: DnsSettings, registry: Registry, log?: Logger): Promise<RoomHandle> {
   const { resolver, forwarder, cache, metrics, upstreams } = buildDnsCore(settings, registry);
+  const threads = Math.max(1, settings.threads ?? 1);
   const listeners = await listen(
-    { host4: settings.host4, host6: settings.host6, port: settings.port, tcpIdleMs: settings.tcpIdleMs },
+    {
+      host4: settings.host4,
+      host6: settings.host6,
+      port: settings.port,
+      tcpIdleMs: settings.tcpIdleMs,
+      reusePort: threads > 1,
+    },
     resolver,
     metrics,
   );
+  let helpers: Helpers | null = null;
+  try {
+    if (threads > 1)
+      helpers = await startHelpers(threads - 1, { ...settings, port: listeners.port }, registry);
+  } catch (err) {
+    await listeners.close();
+    forwarder.close();
+    throw err;
+  }
   log?.info(1, 'dns listening', {
     port: listeners.port,
     ipv6: settings.host6 !== null,
     upstreams: upstreams.map((u) => u.label).join(','),
   });
   return {
-    info: { port: listeners.port, ipv6: settings.host6 !== null },
+    info: { port: listeners.port, ipv6: settings.host6 !== null, threads },
     close: async () => {
+      await helpers?.close();
       await listeners.close();
       forwarder.close();
       cache.clear();

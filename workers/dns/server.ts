@@ -12,6 +12,8 @@ export interface ListenOptions {
   host6: string | null;
   port: number;
   tcpIdleMs?: number;
+  /** Bind with SO_REUSEPORT so several threads can share the port (the kernel spreads clients). */
+  reusePort?: boolean;
 }
 
 /** A query never needs more than this; a larger length prefix is an attack or garbage. */
@@ -36,13 +38,15 @@ export async function listen(
     const udp: UdpSocket[] = [];
     const tcp: Server[] = [];
     try {
-      const first = await bindUdp('udp4', opts.host4, opts.port, resolver);
+      const rp = opts.reusePort === true;
+      const idle = opts.tcpIdleMs ?? 10_000;
+      const first = await bindUdp('udp4', opts.host4, opts.port, resolver, rp);
       udp.push(first);
       const port = first.address().port;
-      tcp.push(await bindTcp(opts.host4, port, resolver, metrics, opts.tcpIdleMs ?? 10_000));
+      tcp.push(await bindTcp(opts.host4, port, resolver, metrics, idle, rp));
       if (opts.host6) {
-        udp.push(await bindUdp('udp6', opts.host6, port, resolver));
-        tcp.push(await bindTcp(opts.host6, port, resolver, metrics, opts.tcpIdleMs ?? 10_000));
+        udp.push(await bindUdp('udp6', opts.host6, port, resolver, rp));
+        tcp.push(await bindTcp(opts.host6, port, resolver, metrics, idle, rp));
       }
       return { port, close: () => closeAll(udp, tcp) };
     } catch (err) {
@@ -67,9 +71,23 @@ async function closeAll(udp: UdpSocket[], tcp: Server[]): Promise<void> {
   );
 }
 
-function bindUdp(type: 'udp4' | 'udp6', host: string, port: number, resolver: Resolver): Promise<UdpSocket> {
+function bindUdp(
+  type: 'udp4' | 'udp6',
+  host: string,
+  port: number,
+  resolver: Resolver,
+  reusePort: boolean,
+): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const s = createSocket({ type, ipv6Only: type === 'udp6' });
+    // A 4 MB receive buffer (the usual rmem_max) absorbs bursts: with the 208 KB default a burst of
+    // a few hundred queries is dropped by the kernel and each one costs the client a retry timeout.
+    const s = createSocket({
+      type,
+      ipv6Only: type === 'udp6',
+      reusePort,
+      recvBufferSize: 1 << 22,
+      sendBufferSize: 1 << 22,
+    });
     s.once('error', reject);
     s.bind(port, host, () => {
       s.off('error', reject);
@@ -96,6 +114,7 @@ function bindTcp(
   resolver: Resolver,
   metrics: DnsMetrics,
   idleMs: number,
+  reusePort: boolean,
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
     const open = new Set<Socket>();
@@ -108,7 +127,7 @@ function bindTcp(
     server.maxConnections = MAX_TCP_CONNECTIONS;
     server.on('drop', () => metrics.tcpDropped('too_many'));
     server.once('error', reject);
-    server.listen({ port, host, ipv6Only: host.includes(':') }, () => {
+    server.listen({ port, host, ipv6Only: host.includes(':'), reusePort }, () => {
       server.off('error', reject);
       server.on('error', () => {});
       resolve(server);

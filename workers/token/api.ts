@@ -87,8 +87,10 @@ export function createTokenApi(deps: TokenApiDeps): TokenPortApi {
       factsLoading = null;
     });
     try {
-      facts = await factsLoading;
-      return facts;
+      const got = await factsLoading;
+      // A missing project id is not worth failing for, but is asked again next time.
+      if (got.projectId !== null) facts = got;
+      return got;
     } catch (err) {
       throw new RunsdError('RUNSD_METADATA', err instanceof Error ? err.message : String(err), {
         cause: err,

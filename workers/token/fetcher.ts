@@ -21,6 +21,7 @@ export interface FetcherOptions {
   backoff?: BackoffOptions;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  now?: () => number;
   metrics?: TokenMetrics;
 }
 
@@ -50,6 +51,7 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
   const backoff = opts.backoff ?? { baseMs: 200, maxMs: 5000 };
   const random = opts.random ?? Math.random;
   const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
   const m = opts.metrics;
   const closing = new AbortController();
 
@@ -75,6 +77,13 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
           throw new MetadataError(`the identity token for ${audience} carries no readable exp`, {
             kind: 'invalid',
           });
+        }
+        if (exp * 1000 <= now()) {
+          // Handing it out would only earn a 401 upstream; say what is wrong instead.
+          throw new MetadataError(
+            `the metadata server gave an ID token for ${audience} that expired at ${new Date(exp * 1000).toISOString()} (clock skew?)`,
+            { kind: 'invalid' },
+          );
         }
         m?.fetches.inc({ outcome: 'ok' });
         return { value, expiresAt: exp * 1000 };

@@ -13,7 +13,6 @@ import type { TokenSettings } from './settings.ts';
 
 /** Test seams; the worker passes none. */
 export interface TokenRoomDeps {
-  fetch?: typeof fetch;
   clock?: Clock;
   random?: () => number;
 }
@@ -28,7 +27,6 @@ export async function setupTokenRoom(
     metadataHost: s.metadataHost,
     upstreams: s.upstreams,
     timeoutMs: s.timeoutMs,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
   let cache: TokenCache | null = null;
   const metrics = createTokenMetrics(registry, () => cache?.earliestExpirySec() ?? null);
@@ -70,6 +68,7 @@ export async function setupTokenRoom(
     close: async () => {
       cache.close();
       fetcher.close();
+      metadata.close();
       for (const p of peers.values()) p.close();
       peers.clear();
     },

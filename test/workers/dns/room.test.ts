@@ -218,3 +218,16 @@ test('malformed input is counted and answered FORMERR where possible; TCP never 
   assert.ok((await room.counted({ outcome: 'malformed' })) >= 4);
   assert.deepEqual(await short(room.port, 'hello.us-central1.run.internal'), ['127.0.0.1']);
 });
+
+test('two listener threads share the port; metrics cover both', async (t) => {
+  const up = await upstream(t);
+  const room = await startDnsRoom(t, { upstreams: [up.address], threads: 2, host6: '::1' });
+  // Each query from its own socket: the kernel spreads them over both threads' sockets.
+  const answers = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => udpQuery(room.port, `svc-${i}.us-central1.run.internal`, 'A')),
+  );
+  assert.ok(answers.every((a) => a.answers[0]?.data === '127.0.0.1'));
+  assert.equal((await tcpQuery(room.port, 'example.test', 'A')).answers[0]?.data, '192.0.2.10');
+  assert.equal(await room.counted({ outcome: 'local' }), 40, 'helper thread counts are merged');
+  assert.equal(await room.counted({ outcome: 'forwarded' }), 1);
+});

@@ -11,7 +11,7 @@ import { createTokenClient } from '../../../workers/token/client.ts';
 type T = { after(fn: () => unknown): void };
 const MIN = 60_000;
 
-function fakeRoom(t: T) {
+function fakeRoom(t: T, timeoutMs = 10_000) {
   const room = {
     calls: [] as string[],
     now: 1_800_000_000_000,
@@ -30,7 +30,7 @@ function fakeRoom(t: T) {
   };
   const ch = new MessageChannel();
   Comlink.expose(api, ch.port2 as unknown as Comlink.Endpoint);
-  const client = createTokenClient(ch.port1, { now: () => room.now, timeoutMs: 200 });
+  const client = createTokenClient(ch.port1, { now: () => room.now, timeoutMs });
   t.after(() => {
     client.close();
     ch.port2.close();
@@ -63,7 +63,8 @@ test('near expiry: the old token is returned at once while the room is asked in 
   room.now += 1; // one minute before expiry
   assert.equal(await settledNow(client.get('https://a')), 'tok-1');
   assert.equal(await settledNow(client.get('https://a')), 'tok-1');
-  await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && client.peek('https://a')?.value !== 'tok-2'; i++)
+    await new Promise((r) => setTimeout(r, 10));
   assert.equal(room.calls.length, 2, 'one background call');
   assert.equal(await settledNow(client.get('https://a')), 'tok-2');
 });
@@ -79,7 +80,7 @@ test('an expired mirror entry waits for the room', async (t) => {
 });
 
 test('a room error arrives as a RunsdError with its code; a silent room as RUNSD_PORT_TIMEOUT', async (t) => {
-  const { room, client } = fakeRoom(t);
+  const { room, client } = fakeRoom(t, 200);
   room.fail = {
     code: 'RUNSD_TOKEN_FETCH',
     message: 'no ID token for https://a: metadata server answered HTTP 503',

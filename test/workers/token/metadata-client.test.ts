@@ -7,7 +7,6 @@ import { startUpstreamDns } from '../../../src/emulator/dns.ts';
 import { createFetcher } from '../../../workers/token/fetcher.ts';
 import { createMetadataClient, MetadataError } from '../../../workers/token/metadata-client.ts';
 import { createTokenMetrics } from '../../../workers/token/metrics.ts';
-import { upstreamLookup } from '../../../workers/token/upstream-lookup.ts';
 import { fakeJwt } from '../../helpers/jwt.ts';
 
 type T = { after(fn: () => unknown): void };
@@ -134,30 +133,40 @@ test('a metadata server that does not answer in time is a timeout (retried)', as
   assert.equal(s.seen.length, 4);
 });
 
-test('a token without exp is refused', async (t) => {
+test('a token without exp, or already expired, is refused', async (t) => {
   const s = await server(t, flavored(200, 'opaque-token'));
   const { f } = fetcherFor(s.hostPort);
   await assert.rejects(f.mint('https://a.run.app'), /carries no readable exp/);
+  const old = fakeJwt({ aud: 'https://a.run.app', exp: Math.floor(Date.now() / 1000) - 60 });
+  const s2 = await server(t, flavored(200, old));
+  const g = fetcherFor(s2.hostPort);
+  await assert.rejects(g.f.mint('https://a.run.app'), /expired at .* \(clock skew\?\)/);
+  assert.equal(s2.seen.length, 1, 'not retried');
 });
 
 test('metadata.google.internal is resolved through the original nameservers, not the system resolver', async (t) => {
+  // Nothing listens on 127.0.0.77:80: the refused connection names the address the upstream gave.
   const dns = await startUpstreamDns({ frontendAddress: '127.0.0.2', metadataAddress: '127.0.0.77' });
   t.after(() => dns.close());
   const client = createMetadataClient({ metadataHost: null, upstreams: [dns.address], timeoutMs: 2000 });
-  assert.equal(await client.origin(), 'http://127.0.0.77');
-  assert.equal(await client.origin(), 'http://127.0.0.77');
-  assert.ok(dns.count((q) => q.name === 'metadata.google.internal') >= 1);
-  assert.equal(
-    dns.count((q) => q.name === 'metadata.google.internal' && q.type === 'A'),
-    1,
-    'resolved once',
-  );
-  // A literal IP needs no lookup; an unanswering nameserver is a coded error.
-  assert.equal(await upstreamLookup([dns.address], 500)('127.0.0.9'), '127.0.0.9');
-  dns.knobs.silent = true;
-  const dead = createMetadataClient({ metadataHost: null, upstreams: [dns.address], timeoutMs: 300 });
-  await assert.rejects(dead.origin(), (err: unknown) => {
+  t.after(() => client.close());
+  assert.equal(client.origin, 'http://metadata.google.internal');
+  await assert.rejects(client.get('instance/region'), (err: unknown) => {
     assert.ok(err instanceof MetadataError);
+    assert.match(
+      err.message,
+      /cannot reach metadata server http:\/\/metadata\.google\.internal .*127\.0\.0\.77:80/,
+    );
+    return true;
+  });
+  assert.ok(dns.count((q) => q.name === 'metadata.google.internal') >= 1);
+  // An unanswering nameserver: a coded error that says which nameserver was asked.
+  dns.knobs.silent = true;
+  const dead = createMetadataClient({ metadataHost: null, upstreams: [dns.address], timeoutMs: 1000 });
+  t.after(() => dead.close());
+  await assert.rejects(dead.get('instance/region'), (err: unknown) => {
+    assert.ok(err instanceof MetadataError);
+    assert.equal(err.retryable, true);
     assert.match(err.message, /cannot resolve metadata\.google\.internal via 127\.0\.0\.1:\d+/);
     return true;
   });
@@ -169,6 +178,6 @@ test('the base comes from metadataHost as given (host:port or URL)', async () =>
     ['http://127.0.0.1:9', 'http://127.0.0.1:9'],
   ] as const) {
     const c = createMetadataClient({ metadataHost: host, upstreams: [], timeoutMs: 100 });
-    assert.equal(await c.origin(), want);
+    assert.equal(c.origin, want);
   }
 });

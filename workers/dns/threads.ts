@@ -1,0 +1,83 @@
+// Extra listener threads for the dns room (DESIGN §2: several threads on one port via reusePort).
+// Each answers on its own; the primary asks them for their metrics and merges them into its own at
+// scrape time, so the supervisor still sees one dns room.
+import { Worker } from 'node:worker_threads';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import { RunsdError } from '../../src/errors.ts';
+import type { MetricsJson } from '../../src/protocol.ts';
+import type { DnsSettings } from './settings.ts';
+
+const READY_MS = 5000;
+const ASK_MS = 2000;
+
+export interface Helpers {
+  close(): Promise<void>;
+}
+
+export async function startHelpers(
+  count: number,
+  settings: DnsSettings,
+  registry: Registry,
+): Promise<Helpers> {
+  const workers: Worker[] = [];
+  let nextId = 1;
+  const ask = (w: Worker, type: 'metrics' | 'close') =>
+    new Promise<{ metrics?: MetricsJson }>((resolve, reject) => {
+      const id = nextId++;
+      const t = setTimeout(() => {
+        w.off('message', on);
+        reject(new RunsdError('RUNSD_PORT_TIMEOUT', `dns helper: no ${type} reply`));
+      }, ASK_MS);
+      const on = (m: { id?: number; metrics?: MetricsJson }) => {
+        if (m.id !== id) return;
+        clearTimeout(t);
+        w.off('message', on);
+        resolve(m);
+      };
+      w.on('message', on);
+      w.postMessage({ id, type });
+    });
+  const closeAll = async () => {
+    await Promise.allSettled(workers.map((w) => ask(w, 'close')));
+    await Promise.allSettled(workers.map((w) => w.terminate()));
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const w = new Worker(new URL('./helper.ts', import.meta.url), {
+        workerData: settings,
+        name: `runsd-dns-${i + 2}`,
+      });
+      workers.push(w);
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new RunsdError('RUNSD_ROOM_TIMEOUT', 'dns helper thread did not start')),
+          READY_MS,
+        );
+        w.once('error', (e) => {
+          clearTimeout(t);
+          reject(e);
+        });
+        w.once('message', (m: { ready?: boolean; error?: string }) => {
+          clearTimeout(t);
+          if (m.ready) resolve();
+          else reject(new RunsdError('RUNSD_ROOM_BOOTSTRAP', `dns helper thread: ${m.error}`));
+        });
+      });
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  // Scrapes of the room's registry include every helper's metrics (counters and histograms summed).
+  const own = registry.getMetricsAsJSON.bind(registry);
+  registry.getMetricsAsJSON = async () => {
+    const mine = await own();
+    const theirs = await Promise.allSettled(workers.map((w) => ask(w, 'metrics')));
+    const all = [
+      mine,
+      ...theirs.flatMap((r) => (r.status === 'fulfilled' && r.value.metrics ? [r.value.metrics] : [])),
+    ];
+    return (await AggregatorRegistry.aggregate(all as never).getMetricsAsJSON()) as never;
+  };
+  return { close: closeAll };
+}
