@@ -1,6 +1,6 @@
 // Parses a nameserver as written in resolv.conf or given with -nameserver: "IP", "IP:PORT" or
 // "[IPv6]:PORT" (a bare IPv6 address has several colons and no port).
-import { isIP } from 'node:net';
+import { isIP, SocketAddress } from 'node:net';
 
 export interface Nameserver {
   host: string;
@@ -28,5 +28,7 @@ export function parseNameserver(text: string): Nameserver | null {
   const family = isIP(host);
   if (family === 0 || !Number.isInteger(port) || port < 1 || port > 65535) return null;
   const f = family === 6 ? 6 : 4;
+  // The canonical text (0:0::1 → ::1) is what replies' source addresses are compared with.
+  if (f === 6 && !host.includes('%')) host = new SocketAddress({ address: host, family: 'ipv6' }).address;
   return { host, port, family: f, label: f === 6 ? `[${host}]:${port}` : `${host}:${port}` };
 }

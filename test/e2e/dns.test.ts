@@ -1,31 +1,10 @@
-// End to end: the real bin/runsd as root in a private namespace (test/e2e/dns-bed.ts), its child
-// using real clients (getent = glibc's resolver, dig) through the rewritten /etc/resolv.conf, with
-// the emulator's DNS as the original nameserver. Proves what reaches the upstream: no internal name.
+// End to end: the real bin/runsd as root in a private namespace (test/helpers/testbed.ts), its
+// child using real clients (getent = glibc's resolver, dig) through the rewritten /etc/resolv.conf,
+// with the emulator's DNS as the original nameserver. Proves what reaches the upstream: no
+// .run.internal or .google.internal name, even with Cloud Run's SERVFAIL for *.google.internal on.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const root = process.getuid?.() === 0;
-
-interface BedResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  queries: { name: string; type: string; transport: string }[];
-}
-
-async function bed(runsdArgs: string[], command: string): Promise<BedResult> {
-  const node = process.execPath;
-  const script = new URL('./dns-bed.ts', import.meta.url).pathname;
-  const { stdout } = await run(
-    'unshare',
-    ['--net', '--mount', '--pid', '--fork', node, script, JSON.stringify({ runsdArgs, command })],
-    { timeout: 60_000 },
-  );
-  return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as BedResult;
-}
+import { runInTestbed, type TestbedResult, testbedAvailable } from '../helpers/testbed.ts';
 
 const steps: [string, string][] = [
   ['short', 'getent ahosts hello'],
@@ -52,10 +31,17 @@ function section(out: string, key: string): string {
   return m?.[1] ?? '';
 }
 
-describe('runsd in DNS mode, end to end', { skip: !root && 'needs root for unshare' }, () => {
-  let r: BedResult;
+describe('runsd in DNS mode, end to end', { skip: !testbedAvailable() && 'needs root and unshare' }, () => {
+  let r: TestbedResult;
+  let queries: { name: string; type: string; transport: string }[];
   before(async () => {
-    r = await bed(['--gcp_region=us-central1', '--skip_http_proxy', '--mode=dns'], command);
+    r = await runInTestbed({
+      runsdArgs: ['--gcp_region=us-central1', '--skip_http_proxy'],
+      command: ['sh', '-c', command],
+      resolvConf: 'nameserver 127.0.0.2\nsearch corp.example.test\noptions timeout:2\n',
+      emulator: { dns: { servfailGoogleInternal: true } },
+    });
+    queries = r.report.dnsQueries;
   });
 
   it('the command ran and runsd exited with its status', () => {
@@ -92,14 +78,14 @@ describe('runsd in DNS mode, end to end', { skip: !root && 'needs root for unsha
   });
   it('a truncated answer is followed over TCP', () => {
     assert.equal((section(r.stdout, 'tc').match(/IN\s+A\s+198\.51\.100\./g) ?? []).length, 100);
-    const big = r.queries.filter((q) => q.name === 'big.example.test');
+    const big = queries.filter((q) => q.name === 'big.example.test');
     assert.deepEqual([...new Set(big.map((q) => q.transport))].sort(), ['tcp', 'udp']);
   });
   it('no .run.internal or .google.internal name ever reached the upstream', () => {
-    const leaked = r.queries.filter((q) => /(^|\.)(run|google)\.internal(\.|$)/.test(q.name));
+    const leaked = queries.filter((q) => /(^|\.)(run|google)\.internal(\.|$)/.test(q.name));
     assert.deepEqual(leaked, []);
     // …while external names did (so the counter is real).
-    assert.ok(r.queries.some((q) => q.name === 'example.test' && q.type === 'MX'));
-    assert.ok(r.queries.some((q) => q.name === 'nope.example.test'));
+    assert.ok(queries.some((q) => q.name === 'example.test' && q.type === 'MX'));
+    assert.ok(queries.some((q) => q.name === 'nope.example.test'));
   });
 });

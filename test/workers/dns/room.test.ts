@@ -231,3 +231,14 @@ test('two listener threads share the port; metrics cover both', async (t) => {
   assert.equal(await room.counted({ outcome: 'local' }), 40, 'helper thread counts are merged');
   assert.equal(await room.counted({ outcome: 'forwarded' }), 1);
 });
+
+test('an IPv6 upstream written in a long form is used', async (t) => {
+  const up = await upstream(t, { host: '::1' });
+  const room = await startDnsRoom(t, {
+    upstreams: [`[0:0:0:0:0:0:0:1]:${up.port}`],
+    attemptMs: 300,
+    totalMs: 600,
+  });
+  assert.deepEqual(await short(room.port, 'example.test', 'A'), ['192.0.2.10']);
+  assert.equal((await tcpQuery(room.port, 'mail.example.test', 'A')).answers[0]?.data, '192.0.2.11');
+});
