@@ -31,24 +31,20 @@ interface Attempt {
   n: number;
 }
 
-export async function exchange(ds: Downstream, headers: Headers, o: ExchangeOptions): Promise<number> {
+export function exchange(ds: Downstream, headers: Headers, o: ExchangeOptions): Promise<number> {
   const feeder = ds.body ? new BodyFeeder(ds.body) : null;
-  const a: Attempt = { ds, headers, feeder, o, n: 0 };
-  for (;;) {
-    a.n++;
-    const r = await once(a);
-    if (r !== 'retry') return r;
-  }
+  return attempt({ ds, headers, feeder, o, n: 0 });
 }
 
 function canRetry(a: Attempt): boolean {
   return a.n < MAX_ATTEMPTS && (a.feeder === null || a.feeder.canReplay);
 }
 
-async function once(a: Attempt): Promise<number | 'retry'> {
+function attempt(a: Attempt): Promise<number> {
+  a.n++;
   const up = a.o.pool.get(a.o.host);
-  const u = 'then' in up ? await up : up;
-  return u.kind === 'h2' ? viaH2(a, u.session) : viaH1(a, u.agent);
+  if ('then' in up) return up.then((u) => (u.kind === 'h2' ? viaH2(a, u.session) : viaH1(a, u.agent)));
+  return up.kind === 'h2' ? viaH2(a, up.session) : viaH1(a, up.agent);
 }
 
 function timeoutError(a: Attempt): RunsdError {
@@ -76,18 +72,21 @@ function relay(
   });
 }
 
-function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number | 'retry'> {
+function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
   const { ds, o, feeder } = a;
   let stream: http2.ClientHttp2Stream;
   try {
-    stream = session.request(
-      { ...a.headers, ':method': ds.method, ':path': ds.path, ':scheme': 'https', ':authority': o.host },
-      { endStream: feeder === null },
-    );
+    // The header object is ours (built per request): add the pseudo headers in place.
+    const h = a.headers;
+    h[':method'] = ds.method;
+    h[':path'] = ds.path;
+    h[':scheme'] = 'https';
+    h[':authority'] = o.host;
+    stream = session.request(h, { endStream: feeder === null });
   } catch (err) {
     // The session started closing between get() and request(): a fresh one will take it.
     o.pool.retire(o.host, session);
-    if (canRetry(a)) return Promise.resolve('retry');
+    if (canRetry(a)) return attempt(a);
     return Promise.reject(new RunsdError('RUNSD_UPSTREAM_RESET', `${o.host}: ${(err as Error).message}`));
   }
   return new Promise((resolve, reject) => {
@@ -137,7 +136,7 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number | 
       const lost = !responded && IDEMPOTENT.has(ds.method) && (session.destroyed || session.closed);
       if ((refused || lost) && canRetry(a)) {
         o.pool.retire(o.host, session);
-        resolve('retry');
+        resolve(attempt(a));
         return;
       }
       reject(
@@ -154,7 +153,7 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number | 
   });
 }
 
-function viaH1(a: Attempt, agent: https.Agent): Promise<number | 'retry'> {
+function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
   const { ds, o, feeder } = a;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -165,7 +164,7 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number | 'retry'> {
       port: o.port,
       method: ds.method,
       path: ds.path,
-      headers: { ...a.headers, host: o.host } as Record<string, string>,
+      headers: h1Headers(a.headers, o.host),
       setHost: false,
     });
     const timer = setTimeout(() => {
@@ -193,7 +192,7 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number | 'retry'> {
       feeder?.detach();
       // A kept-alive socket the server had just closed: nothing was processed.
       if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && canRetry(a)) {
-        resolve('retry');
+        resolve(attempt(a));
         return;
       }
       reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${o.host}: ${err.message}`, { cause: err }));
@@ -202,4 +201,11 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number | 'retry'> {
     if (feeder) feeder.attach(req);
     else req.end();
   });
+}
+
+function h1Headers(h: Headers, host: string): Record<string, string> {
+  const out: Headers = {};
+  for (const k in h) if (k.charCodeAt(0) !== 58 /* ':' */) out[k] = h[k];
+  out['host'] = host;
+  return out as Record<string, string>;
 }

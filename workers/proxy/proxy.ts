@@ -97,41 +97,50 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     }
   };
 
-  const handle = async (ds: Downstream): Promise<void> => {
+  // The hot path avoids async frames: one promise for the token (a resolved one from the mirror),
+  // one for the exchange.
+  const handle = (ds: Downstream): void => {
     m.activeStreams.inc();
     let service = '-';
-    let status = 0;
+    const done = (status: number) => {
+      m.activeStreams.dec();
+      m.countRequest(service, ds.protocol, status);
+    };
+    const fail = (err: unknown) => {
+      const e = sendError(ds, err);
+      m.errors.inc({ code: e.code });
+      if (e.status >= 500)
+        o.log.info(1, 'request failed', { host: ds.authority, code: e.code, status: e.status });
+      done(e.status);
+    };
     try {
       const r = route(ds.authority, ds.absolute);
       if (r.kind === 'plain') {
         service = '-external';
-        status = await forwardPlain(ds, r.host, r.port, o.lookup, d.timeoutMs);
-      } else {
-        service = r.service;
-        const tok = hasCredential(ds.headers, s.authHeader) ? null : await token(r.audience);
+        forwardPlain(ds, r.host, r.port, o.lookup, d.timeoutMs).then(done, fail);
+        return;
+      }
+      service = r.service;
+      const send = (tok: string | null) => {
         const started = performance.now();
-        status = await exchange(ds, upstreamRequestHeaders(ds.headers, tok, s.authHeader), {
+        exchange(ds, upstreamRequestHeaders(ds.headers, tok, s.authHeader), {
           pool,
           host: r.host,
           port: d.upstreamPort,
           timeoutMs: d.timeoutMs,
           onHeaders: () => m.upstreamDuration.observe((performance.now() - started) / 1000),
-        });
-      }
+        }).then(done, fail);
+      };
+      if (hasCredential(ds.headers, s.authHeader)) send(null);
+      else token(r.audience).then(send, fail);
     } catch (err) {
-      const e = sendError(ds, err);
-      status = e.status;
-      m.errors.inc({ code: e.code });
-      if (e.status >= 500) o.log.info(1, 'request failed', { host: ds.authority, code: e.code, status });
-    } finally {
-      m.activeStreams.dec();
-      m.requests.inc({ service, protocol: ds.protocol, code_class: `${Math.floor(status / 100)}xx` });
+      fail(err);
     }
   };
 
   const listener = createListener({
-    request: (req, res) => void handle(fromHttp1(req, res)),
-    stream: (stream: http2.ServerHttp2Stream, headers) => void handle(fromHttp2(stream, headers)),
+    request: (req, res) => handle(fromHttp1(req, res)),
+    stream: (stream: http2.ServerHttp2Stream, headers) => handle(fromHttp2(stream, headers)),
     upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       m.activeStreams.inc();
       socket.once('close', () => m.activeStreams.dec());
@@ -142,8 +151,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
         lookup: o.lookup,
         secureContext,
         port: d.upstreamPort,
-        onDone: (service, status) =>
-          m.requests.inc({ service, protocol: 'websocket', code_class: `${Math.floor(status / 100)}xx` }),
+        onDone: (service, status) => m.countRequest(service, 'websocket', status),
         onError: (code) => m.errors.inc({ code }),
       });
     },
