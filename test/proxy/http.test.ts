@@ -206,3 +206,33 @@ test('-auth_header=authorization: the token goes in Authorization, only when abs
   assert.equal(g.proxy.ports.length, 2);
   assert.equal((await ask([], '[::1]'))['authorization'], `Bearer tok-for-${AUD}`);
 });
+
+test('clients that vanish mid-upload or mid-download do not hurt the proxy', async () => {
+  // Upload: half a body, then the socket is destroyed.
+  await new Promise<void>((resolve) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: f.port,
+      method: 'POST',
+      path: '/upload',
+      headers: { host: 'hello', 'content-length': String(8 << 20) },
+    });
+    req.on('error', () => resolve());
+    req.write(Buffer.alloc(1 << 20));
+    setTimeout(() => req.destroy(), 50);
+  });
+  // Download over h2c: the stream is reset after the first chunk.
+  const c = http2.connect(`http://127.0.0.1:${f.port}`);
+  await new Promise<void>((resolve) => {
+    const s = c.request({ ':path': `/bytes?n=${16 << 20}`, ':authority': 'hello' });
+    s.once('data', () => {
+      s.close(http2.constants.NGHTTP2_CANCEL);
+      resolve();
+    });
+    s.on('error', () => resolve());
+  });
+  c.close();
+  // Still serving.
+  const { stdout } = await curl(['-o', '/dev/null', '-w', '%{http_code}', `http://hello:${f.port}/after`]);
+  assert.equal(stdout, '200');
+});

@@ -33,6 +33,8 @@ export class BodyFeeder {
       this.ended = true;
       this.target?.end();
     });
+    // The app went away mid-upload: the exchange learns it through Downstream.onGone.
+    src.on('error', () => {});
     src.pause();
   }
 

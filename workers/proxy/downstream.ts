@@ -47,6 +47,9 @@ export function requestTarget(req: IncomingMessage): { path: string; authority: 
 
 export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream {
   const { path, authority, absolute } = requestTarget(req);
+  // A client that disconnects mid-request is handled through onGone, never as a thrown error.
+  req.on('error', () => {});
+  res.on('error', () => {});
   return {
     protocol: 'http1',
     method: req.method ?? 'GET',
@@ -89,6 +92,8 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
   const ct = h['content-type'];
   const grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
   let pendingTrailers: Headers | null = null;
+  // Stream errors (a client reset, a write after reset) are seen through 'close' and rstCode.
+  stream.on('error', () => {});
   return {
     protocol: grpc ? 'grpc' : 'h2c',
     method: h[':method'] ?? 'GET',
