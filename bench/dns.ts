@@ -15,7 +15,7 @@ import type { DnsSettings } from '../workers/dns/settings.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 /** Several client sockets and two dnsperf threads: a single client socket mostly measures dnsperf. */
-const load = (process.env['DNSPERF_ARGS'] ?? '-c 8 -T 2 -q 500').split(' ').filter(Boolean);
+const load = (process.env['DNSPERF_ARGS'] ?? '-c 8 -T 2 -q 500 -t 1').split(' ').filter(Boolean);
 const dir = mkdtempSync(join(tmpdir(), 'runsd-dnsbench-'));
 
 const up = await startUpstreamDns({ frontendAddress: '127.0.0.3', metadataAddress: '127.0.0.4' });
@@ -95,7 +95,7 @@ await dnsperf(one.port, cached, ['-n', '1']);
 rows.push(['forwarded, cached', await dnsperf(one.port, cached, timed)]);
 rows.push(['upstream directly (same cached set)', await dnsperf(up.port, cached, timed)]);
 // Latency below saturation: a steady 5,000 queries/s (the throughput rows measure queueing too).
-const paced = ['-l', String(Math.min(seconds, 5)), '-Q', '5000', '-c', '8', '-T', '2'];
+const paced = ['-l', String(Math.min(seconds, 5)), '-Q', '5000', '-c', '8', '-T', '2', '-t', '1'];
 rows.push(['internal names at 5k q/s', await dnsperf(one.port, internal, paced)]);
 rows.push(['forwarded, cached, at 5k q/s', await dnsperf(one.port, cached, paced)]);
 rows.push(['upstream directly at 5k q/s', await dnsperf(up.port, cached, paced)]);

@@ -23,6 +23,9 @@ export interface ForwarderOptions {
   totalMs: number;
 }
 
+/** Upstream UDP queries in flight at once (IDs are 16 bits; keep finding a free one cheap). */
+const MAX_PENDING = 32_768;
+
 /** Largest DNS message over TCP (the 16-bit length prefix). */
 const MAX_TCP_MESSAGE = 65535;
 
@@ -117,6 +120,11 @@ export class Forwarder {
 
   private udpAttempt(ns: Nameserver, query: Uint8Array, timeoutMs: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {
+      if (this.pending.size >= MAX_PENDING) {
+        // The ID space is nearly used up: fail this attempt rather than search for a free ID.
+        reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: too many queries in flight`));
+        return;
+      }
       const id = this.freshId();
       const q = Buffer.from(query);
       writeId(q, id);

@@ -4,6 +4,7 @@
 // bounded message size, idle timeout and in-flight count so no client can hold a connection stuck.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
+import { RunsdError } from '../../src/errors.ts';
 import type { DnsMetrics } from './metrics.ts';
 import type { Reply, Resolver } from './resolver.ts';
 
@@ -55,6 +56,12 @@ export async function listen(
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
     }
   }
+  const e = lastErr as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES')
+    throw new RunsdError(
+      'RUNSD_CONFIG',
+      `dns: cannot listen on port ${opts.port} (${e.code}): another resolver may be running there; choose another with -dns_port`,
+    );
   throw lastErr;
 }
 

@@ -5,22 +5,16 @@ import * as Comlink from 'comlink';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
 import { createTokenApi, keepErrorCodes } from './api.ts';
 import { TokenCache } from './cache.ts';
-import type { Clock } from './clock.ts';
 import { createFetcher } from './fetcher.ts';
 import { createMetadataClient, METADATA_DEFAULT_HOST } from './metadata-client.ts';
 import { createTokenMetrics } from './metrics.ts';
 import type { TokenSettings } from './settings.ts';
 
-/** Test seams; the worker passes none. */
-export interface TokenRoomDeps {
-  clock?: Clock;
-  random?: () => number;
-}
-
-export async function setupTokenRoom(
-  { init, log, registry }: RoomContext<TokenSettings>,
-  deps: TokenRoomDeps = {},
-): Promise<RoomHandle> {
+export async function setupTokenRoom({
+  init,
+  log,
+  registry,
+}: RoomContext<TokenSettings>): Promise<RoomHandle> {
   const s = init.settings;
   keepErrorCodes();
   const metadata = createMetadataClient({
@@ -34,7 +28,6 @@ export async function setupTokenRoom(
     client: metadata,
     maxConcurrent: s.maxConcurrent,
     metrics,
-    ...(deps.random ? { random: deps.random } : {}),
   });
   cache = new TokenCache({
     mint: (audience) => fetcher.mint(audience),
@@ -42,8 +35,6 @@ export async function setupTokenRoom(
     idleMs: s.idleSec * 1000,
     metrics,
     log,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.random ? { random: deps.random } : {}),
   });
   const api = createTokenApi({ cache, metadata, staticToken: s.staticToken, log });
 

@@ -242,3 +242,12 @@ test('an IPv6 upstream written in a long form is used', async (t) => {
   assert.deepEqual(await short(room.port, 'example.test', 'A'), ['192.0.2.10']);
   assert.equal((await tcpQuery(room.port, 'mail.example.test', 'A')).answers[0]?.data, '192.0.2.11');
 });
+
+test('a port already taken fails the room with a clear error', async (t) => {
+  const up = await upstream(t);
+  const room = await startDnsRoom(t, { upstreams: [up.address] });
+  await assert.rejects(
+    startDnsRoom(t, { upstreams: [up.address], port: room.port }),
+    /dns: cannot listen on port \d+ \(EADDRINUSE\)/,
+  );
+});

@@ -93,9 +93,9 @@ describe('token room (worker thread)', { concurrency: 4 }, () => {
   });
 
   it('short token lifetime: refreshed before expiry in the background; no request waits on a fetch', async (t) => {
-    const { meta, room } = await setup(t, { tokenLifetimeSec: 3 });
+    const { meta, room } = await setup(t, { tokenLifetimeSec: 4 });
     const raw = rawApi(room.peer);
-    // Until two refreshes happened (≈ 3 s; the deadline only stops a broken room from hanging the test).
+    // Until two refreshes happened (≈ 4 s; the deadline only stops a broken room from hanging the test).
     const deadline = Date.now() + 20_000;
     let n = 0;
     while (meta.identityCalls(aud('short')) < 3 && Date.now() < deadline) {

@@ -13,7 +13,8 @@ test('supervisor Rooms: token room READY, facts() and its metrics on the control
   t.after(() => meta.close());
   const log = createLogger({ verbosity: 0, format: 'text', write: () => {} });
   const rooms = new Rooms(
-    { log, logSettings: { verbosity: 0, format: 'text' } },
+    // Generous: a loaded CI machine can take seconds to boot a worker (no timing is asserted here).
+    { log, logSettings: { verbosity: 0, format: 'text' }, readyTimeoutMs: 30_000, controlTimeoutMs: 30_000 },
     { region: null, projectNumber: null, projectId: null },
   );
   t.after(() => rooms.closeAll());

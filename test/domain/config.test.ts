@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Config, FLAGS, helpText, parseConfig } from '../../src/config.ts';
+import { RunsdError } from '../../src/errors.ts';
+
+function run(argv: string[], env: Record<string, string> = {}): Config {
+  const r = parseConfig(argv, env);
+  assert.equal(r.kind, 'run');
+  return (r as { config: Config }).config;
+}
+
+function usageError(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseConfig(argv, env);
+  } catch (err) {
+    assert.ok(err instanceof RunsdError);
+    assert.equal(err.code, 'RUNSD_USAGE');
+    return err.message;
+  }
+  assert.fail(`expected a usage error for ${argv.join(' ')}`);
+}
+
+test('defaults match the Go runsd', () => {
+  const c = run(['--', '/app', 'a']);
+  assert.equal(c.verbosity, 0);
+  assert.equal(c.domain, 'run.internal.');
+  assert.equal(c.ndots, 4);
+  assert.equal(c.httpProxyPort, 80);
+  assert.equal(c.dnsPort, 53);
+  assert.equal(c.resolvConfFile, '/etc/resolv.conf');
+  assert.equal(c.mode, 'auto');
+  assert.equal(c.urlFormat, 'auto');
+  assert.equal(c.authHeader, 'x-serverless-authorization');
+  assert.equal(c.metricsAddr, null);
+  assert.deepEqual(c.command, ['/app', 'a']);
+  assert.ok(Object.isFrozen(c));
+});
+
+test('every Go runsd flag is accepted in every form', () => {
+  const c = run([
+    '-v=5',
+    '--domain',
+    'Corp.Internal',
+    '-ndots',
+    '2',
+    '-nameserver=10.0.0.2:53',
+    '--gcp_region=europe-west1',
+    '-gcp_project_hash',
+    'abcdefghij',
+    '-skip_dns_hijack',
+    '-skip_http_proxy=true',
+    '-http_proxy_port=8080',
+    '-dns_port',
+    '5353',
+    '-user',
+    'nobody',
+    '-resolv_conf_file=/tmp/rc',
+    '-logtostderr',
+    '-alsologtostderr=false',
+    '-stderrthreshold=INFO',
+    '/app',
+  ]);
+  assert.equal(c.verbosity, 5);
+  assert.equal(c.domain, 'corp.internal.');
+  assert.equal(c.ndots, 2);
+  assert.equal(c.nameserver, '10.0.0.2:53');
+  assert.equal(c.region, 'europe-west1');
+  assert.equal(c.projectHash, 'abcdefghij');
+  assert.equal(c.skipDnsHijack, true);
+  assert.equal(c.skipHttpProxy, true);
+  assert.equal(c.httpProxyPort, 8080);
+  assert.equal(c.dnsPort, 5353);
+  assert.equal(c.user, 'nobody');
+  assert.equal(c.resolvConfFile, '/tmp/rc');
+  assert.deepEqual(c.command, ['/app']);
+});
+
+test('new flags and their environment fallbacks', () => {
+  const c = run(
+    [
+      '-mode=env',
+      '-metadata_host=127.0.0.1:8999',
+      '-project_number=123',
+      '-url_format=deterministic',
+      '-auth_header=Authorization',
+      '-metrics_addr=:9090',
+      '-log_format=json',
+      'app',
+    ],
+    {},
+  );
+  assert.equal(c.mode, 'env');
+  assert.equal(c.metadataHost, '127.0.0.1:8999');
+  assert.equal(c.projectNumber, '123');
+  assert.equal(c.urlFormat, 'deterministic');
+  assert.equal(c.authHeader, 'authorization');
+  assert.deepEqual(c.metricsAddr, { host: '127.0.0.1', port: 9090 });
+  assert.equal(c.logFormat, 'json');
+  const e = run(['app'], {
+    GCE_METADATA_HOST: 'meta:80',
+    CLOUD_RUN_PROJECT_HASH: 'xyz123',
+    K_SERVICE: 's',
+    PORT: '8080',
+    CLOUD_RUN_ID_TOKEN: 'tok',
+  });
+  assert.equal(e.metadataHost, 'meta:80');
+  assert.equal(e.projectHash, 'xyz123');
+  assert.equal(e.env.kService, 's');
+  assert.equal(e.env.port, '8080');
+  assert.equal(e.env.staticIdToken, 'tok');
+  assert.equal(run(['app'], { GCE_METADATA_IP: '127.0.0.9' }).metadataHost, '127.0.0.9');
+  assert.equal(run(['-gcp_project_hash=abc', 'app'], { CLOUD_RUN_PROJECT_HASH: 'zzz' }).projectHash, 'abc');
+  assert.deepEqual(run(['-metrics_addr=[::1]:9091', 'app']).metricsAddr, { host: '::1', port: 9091 });
+});
+
+test('bad values are rejected with the flag and value named', () => {
+  const cases: [string[], RegExp][] = [
+    [['-ndots=x', 'a'], /invalid value "x" for -ndots: expected a whole number from 1 to 15/],
+    [['-ndots=0', 'a'], /-ndots/],
+    [
+      ['-dns_port=99999', 'a'],
+      /invalid value "99999" for -dns_port: expected a whole number from 1 to 65535/,
+    ],
+    [['-http_proxy_port=-1', 'a'], /bad flag syntax|-http_proxy_port/],
+    [['-v=11', 'a'], /-v: expected a whole number from 0 to 10/],
+    [['-mode=docker', 'a'], /invalid value "docker" for -mode: expected one of auto, dns, env/],
+    [['-url_format=x', 'a'], /-url_format/],
+    [['-auth_header=x-foo', 'a'], /-auth_header: expected one of x-serverless-authorization, authorization/],
+    [['-log_format=xml', 'a'], /-log_format/],
+    [['-gcp_region=US Central', 'a'], /-gcp_region: expected a region like us-central1/],
+    [['-project_number=abc', 'a'], /-project_number/],
+    [['-metrics_addr=9090', 'a'], /-metrics_addr: expected \[HOST\]:PORT/],
+    [['-nameserver=not a host', 'a'], /-nameserver/],
+    [['-domain=bad_domain', 'a'], /-domain/],
+    [['-user=a:b:c', 'a'], /-user/],
+    [['-url_format=hash', 'a'], /needs a project hash/],
+    [['-bogus', 'a'], /flag provided but not defined: -bogus/],
+    [[], /no command given/],
+    [['-v=1'], /no command given/],
+    [['--'], /no command given/],
+  ];
+  for (const [argv, re] of cases) assert.match(usageError(argv), re, argv.join(' '));
+  assert.match(usageError(['a'], { CLOUD_RUN_PROJECT_HASH: 'BAD HASH' }), /CLOUD_RUN_PROJECT_HASH/);
+});
+
+test('help and version', () => {
+  assert.equal(parseConfig(['--help'], {}).kind, 'help');
+  assert.equal(parseConfig(['-h'], {}).kind, 'help');
+  assert.equal(parseConfig(['-version'], {}).kind, 'version');
+  const text = helpText('1.2.3');
+  for (const f of FLAGS.filter((x) => x.name !== 'h'))
+    assert.match(text, new RegExp(`-${f.name}\\b`), f.name);
+});
