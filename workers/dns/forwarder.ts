@@ -62,7 +62,9 @@ export class Forwarder {
           ? await this.tcpAttempt(ns, query, budget)
           : await this.udpAttempt(ns, query, budget);
         if (!overTcp && isTruncatedFlags(rawFlags(reply) ?? 0)) {
-          // The full answer does not fit a datagram: ask the same server over TCP.
+          // The full answer does not fit a datagram: ask the same server over TCP. If that fails,
+          // the truncated answer is still better than SERVFAIL (the client can retry over TCP).
+          fallback = reply;
           reply = await this.tcpAttempt(ns, query, Math.max(1, deadline - Date.now()));
         }
         const rcode = (reply[3] ?? 0) & 0xf;

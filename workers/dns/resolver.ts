@@ -73,7 +73,7 @@ export class Resolver {
         const hit = this.cache.get(memo.key, msg);
         if (hit) {
           this.metrics.query(memo.type, 'cache_hit', start);
-          return this.fit(hit, memo.query, transport);
+          return this.fit(hit, memo.query, transport, msg);
         }
       }
     }
@@ -119,7 +119,7 @@ export class Resolver {
           ? 'local'
           : d.kind === 'nodata'
             ? 'nodata'
-            : d.kind === 'nxdomain'
+            : d.kind === 'nxdomain' || d.kind === 'suffixed'
               ? 'nxdomain'
               : 'refused';
       const out = dnsPacket.encode(localReply(query, d, this.zone));
@@ -132,7 +132,7 @@ export class Resolver {
     const hit = this.cache.get(key, msg);
     if (hit) {
       this.metrics.query(type, 'cache_hit', start);
-      return this.fit(hit, query, transport);
+      return this.fit(hit, query, transport, msg);
     }
     return this.forward(msg, query, key, transport, type, start);
   }
@@ -169,7 +169,7 @@ export class Resolver {
       copyQuestionName(msg, out);
       const rcode = (out[3] ?? 0) & 0xf;
       this.metrics.query(type, rcode === RCODE.SERVFAIL ? 'servfail' : 'forwarded', start);
-      return this.fit(out, query, transport);
+      return this.fit(out, query, transport, msg);
     } catch {
       this.metrics.query(type, 'servfail', start);
       return encode(query, RCODE.SERVFAIL);
@@ -183,10 +183,13 @@ export class Resolver {
   }
 
   /** Over UDP, a reply larger than the client accepts becomes TC=1 so it retries over TCP. */
-  private fit(reply: Buffer, query: dnsPacket.Packet, transport: Transport): Buffer {
-    if (transport === 'udp' && reply.length > clientUdpLimit(query))
-      return dnsPacket.encode(truncatedReply(query));
-    return reply;
+  private fit(reply: Buffer, query: dnsPacket.Packet, transport: Transport, msg: Buffer): Buffer {
+    if (transport !== 'udp' || reply.length <= clientUdpLimit(query)) return reply;
+    const tc = dnsPacket.encode(truncatedReply(query));
+    // `query` may be a memoised decode of an earlier identical query: the ID is this one's.
+    tc[0] = msg[0] ?? 0;
+    tc[1] = msg[1] ?? 0;
+    return tc;
   }
 }
 

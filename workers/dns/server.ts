@@ -125,7 +125,8 @@ function bindTcp(
 ): Promise<Server> {
   return new Promise((resolve, reject) => {
     const open = new Set<Socket>();
-    const server = createServer((sock) => {
+    // allowHalfOpen: a client may send its queries and half-close; the answers still go back.
+    const server = createServer({ allowHalfOpen: true }, (sock) => {
       open.add(sock);
       sock.on('close', () => open.delete(sock));
       serveTcp(sock, resolver, metrics, idleMs);
