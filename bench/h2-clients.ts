@@ -9,7 +9,7 @@ import http2wrapper from 'http2-wrapper';
 
 if (process.argv[2] === 'server') {
   const { makeTlsMaterial } = await import('../src/emulator/certs.ts');
-  const tlsm = await makeTlsMaterial({ dnsNames: ['localhost'] });
+  const tlsm = await makeTlsMaterial({ dnsNames: ['localhost', '*.us-central1.run.app'] });
   const goawayEvery = Number(process.argv[3] ?? 0);
   const server = http2.createSecureServer({ key: tlsm.keyPem, cert: tlsm.certPem });
   const count = new WeakMap<object, number>();
