@@ -84,3 +84,25 @@ test('env mode as a non-root user: the same through HTTP_PROXY', { skip }, async
   });
   check(r, 'env');
 });
+
+test('DNS mode: GOAWAY from the front end every 50 streams, 1,000 h2c + 300 HTTP/1.1 requests, zero failures', {
+  skip,
+}, async () => {
+  const script = [
+    'h2load -n 1000 -c 4 -m 10 http://hello/status/200 | grep -E "^(requests|status codes):"',
+    `for i in $(seq 1 300); do printf 'url = "http://hello/n%s"\\noutput = "/dev/null"\\n' $i; done > /tmp/urls`,
+    "echo \"H1 $(curl -sS -K /tmp/urls -w '%{http_code}\\n' | sort | uniq -c | tr -s ' ')\"",
+  ].join('\n');
+  const r = await runInTestbed({
+    runsdArgs: [],
+    command: ['sh', '-c', script],
+    knobs: { frontend: { goawayAfterStreams: 50 } },
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /requests: 1000 total, 1000 started, 1000 done, 1000 succeeded, 0 failed/);
+  assert.match(r.stdout, /status codes: 1000 2xx, 0 3xx, 0 4xx, 0 5xx/);
+  assert.match(r.stdout, /^H1 +300 200$/m);
+  assert.ok(r.report.frontend.goaways >= 20, `goaways: ${r.report.frontend.goaways}`);
+  assert.equal(r.report.identityCalls[AUD], 1);
+});
