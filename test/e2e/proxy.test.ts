@@ -14,21 +14,23 @@ const AUD = `https://hello-${DEFAULTS.projectNumber}.${DEFAULTS.region}.run.app`
 // Everything the app might do, as one shell script; each line prints a tagged result.
 const script = (env: boolean) => `
 set -u
-curl -sS -v -H 'Authorization: Basic YTpi' http://hello/one http://hello/two 2>/tmp/v | tr -d '\\n' | sed 's/}{/}\\n{/' > /tmp/two.json
-echo "KEEPALIVE $(grep -c 'Re-using existing connection' /tmp/v)"
-echo "BASIC $(head -1 /tmp/two.json | grep -o '"authorization": *"Basic YTpi"' | wc -l) VIA $(head -1 /tmp/two.json | grep -o '"via": *"x-serverless-authorization"' | wc -l)"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+curl -sS -v -H 'Authorization: Basic YTpi' http://hello/one http://hello/two 2>$T/v | tr -d '\\n' | sed 's/}{/}\\n{/' > $T/two.json
+echo "KEEPALIVE $(grep -c 'Re-using existing connection' $T/v)"
+echo "BASIC $(head -1 $T/two.json | grep -o '"authorization": *"Basic YTpi"' | wc -l) VIA $(head -1 $T/two.json | grep -o '"via": *"x-serverless-authorization"' | wc -l)"
 echo "H2C $(curl -sS ${env ? '-p ' : ''}--http2-prior-knowledge -o /dev/null -w '%{http_code} %{http_version}' http://hello.us-central1/h2c)"
 echo "UPGRADE $(curl -sS --http2 -o /dev/null -w '%{http_code} %{http_version}' http://hello.us-central1.run.internal/up)"
 echo "PY $(python3 -c "import urllib.request,json; r=urllib.request.urlopen('http://hello/py'); print(r.status, json.loads(r.read())['auth']['via'])")"
-head -c 16777216 /dev/urandom > /tmp/up.bin
-echo "UPSHA $(sha256sum < /tmp/up.bin | cut -c1-64) $(curl -sS --data-binary @/tmp/up.bin -H 'content-type: application/octet-stream' http://hello/upload | grep -o '"bodySha256": *"[0-9a-f]*"' | grep -o '[0-9a-f]\\{64\\}')"
+head -c 16777216 /dev/urandom > $T/up.bin
+echo "UPSHA $(sha256sum < $T/up.bin | cut -c1-64) $(curl -sS --data-binary @$T/up.bin -H 'content-type: application/octet-stream' http://hello/upload | grep -o '"bodySha256": *"[0-9a-f]*"' | grep -o '[0-9a-f]\\{64\\}')"
 echo "DOWN $(curl -sS http://hello/bytes/16777216 | wc -c) $(curl -sS ${env ? '-p ' : ''}--http2-prior-knowledge http://hello/bytes/16777216 | wc -c)"
 echo "SSE $(curl -sS -N 'http://hello/sse?n=3&interval=50' | grep -c '^data:')"
 ${env ? 'echo "WS skipped"' : `echo "WS $(${NODE} ${client('ws')})"`}
 echo "GRPC $(${NODE} ${client('grpc')})"
 echo "BAD $(curl -sS -o /dev/null -D - ${env ? '-x "" --noproxy "*" http://127.0.0.1:$RUNSD_PORT/' : 'http://127.0.0.1/'} -H 'Host: bad_name' | grep -i x-runsd-error | tr -d '\\r')"
-for i in $(seq 1 200); do printf 'url = "http://hello/n%s"\\noutput = "/dev/null"\\n' $i; done > /tmp/urls
-echo "MANY $(curl -sS -K /tmp/urls -w '%{http_code}\\n' | sort | uniq -c | tr -s ' ')"
+for i in $(seq 1 200); do printf 'url = "http://hello/n%s"\\noutput = "/dev/null"\\n' $i; done > $T/urls
+echo "MANY $(curl -sS -K $T/urls -w '%{http_code}\\n' | sort | uniq -c | tr -s ' ')"
 `;
 
 function tagged(stdout: string): Record<string, string> {
@@ -89,9 +91,11 @@ test('DNS mode: GOAWAY from the front end every 50 streams, 1,000 h2c + 300 HTTP
   skip,
 }, async () => {
   const script = [
+    'T=$(mktemp -d)',
+    `trap 'rm -rf "$T"' EXIT`,
     'h2load -n 1000 -c 4 -m 10 http://hello/status/200 | grep -E "^(requests|status codes):"',
-    `for i in $(seq 1 300); do printf 'url = "http://hello/n%s"\\noutput = "/dev/null"\\n' $i; done > /tmp/urls`,
-    "echo \"H1 $(curl -sS -K /tmp/urls -w '%{http_code}\\n' | sort | uniq -c | tr -s ' ')\"",
+    `for i in $(seq 1 300); do printf 'url = "http://hello/n%s"\\noutput = "/dev/null"\\n' $i; done > $T/urls`,
+    "echo \"H1 $(curl -sS -K $T/urls -w '%{http_code}\\n' | sort | uniq -c | tr -s ' ')\"",
   ].join('\n');
   const r = await runInTestbed({
     runsdArgs: [],
@@ -105,4 +109,19 @@ test('DNS mode: GOAWAY from the front end every 50 streams, 1,000 h2c + 300 HTTP
   assert.match(r.stdout, /^H1 +300 200$/m);
   assert.ok(r.report.frontend.goaways >= 20, `goaways: ${r.report.frontend.goaways}`);
   assert.equal(r.report.identityCalls[AUD], 1);
+});
+
+test('-user: the child runs as nobody and still reaches http://hello with a token', { skip }, async () => {
+  const r = await runInTestbed({
+    runsdArgs: ['-user=65534:65534'],
+    command: [
+      'sh',
+      '-c',
+      'echo "UID $(id -u)"; curl -sS http://hello/as-user | grep -o \'"via": *"[a-z-]*"\'',
+    ],
+    timeoutMs: 30_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^UID 65534$/m);
+  assert.match(r.stdout, /"via": *"x-serverless-authorization"/);
 });
