@@ -30,6 +30,9 @@ export async function startDnsRoom(
     port: 0,
     domain: 'run.internal.',
     region: 'us-central1',
+    // One thread unless a test asks for more: per-thread caches would make hit counts depend on
+    // which thread the kernel picked for each client socket.
+    threads: 1,
     ...settings,
   };
   await rooms.startAll([

@@ -1,5 +1,6 @@
 // Builds the dns room from its settings: cache, forwarder, resolver, listeners. Kept apart from
 // worker.ts so it can also be started in-process (fuzzing, benchmarks).
+import { availableParallelism } from 'node:os';
 import type { Registry } from 'prom-client';
 import { DEFAULT_ZONE_TTL } from '../../src/domain/dns-answer.ts';
 import { canonicalName } from '../../src/domain/dns-names.ts';
@@ -53,7 +54,8 @@ export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore
 
 export async function startDns(settings: DnsSettings, registry: Registry, log?: Logger): Promise<RoomHandle> {
   const { resolver, forwarder, cache, metrics, upstreams } = buildDnsCore(settings, registry);
-  const threads = Math.max(1, settings.threads ?? 1);
+  // Two threads on one port measured +40 % (local) and +85 % (cached) on 2 CPUs (docs/dns.md).
+  const threads = Math.max(1, settings.threads ?? Math.min(2, availableParallelism()));
   const listeners = await listen(
     {
       host4: settings.host4,

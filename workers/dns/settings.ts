@@ -18,7 +18,8 @@ export interface DnsSettings {
   totalMs?: number;
   /** Idle TCP client connections are closed after this (ms); default 10000. */
   tcpIdleMs?: number;
-  /** Listener threads sharing the port via SO_REUSEPORT (each with its own cache); default 1. */
+  /** Listener threads sharing the port via SO_REUSEPORT (each with its own cache); default 2 when
+   * there are 2+ CPUs, else 1. */
   threads?: number;
   /** Cache capacity in entries (per thread); default 10000. */
   cacheSize?: number;

@@ -137,7 +137,11 @@ test('a silent upstream gives SERVFAIL in bounded time; a dead first upstream fa
   const up = await upstream(t);
   const dead = await upstream(t);
   dead.knobs.silent = true;
-  const room = await startDnsRoom(t, { upstreams: [dead.address, up.address], attemptMs: 150, totalMs: 600 });
+  const room = await startDnsRoom(t, {
+    upstreams: [dead.address, up.address],
+    attemptMs: 400,
+    totalMs: 1200,
+  });
   assert.deepEqual(await short(room.port, 'example.test', 'A'), ['192.0.2.10']);
   assert.equal(dead.count(), 1);
   up.knobs.silent = true;
@@ -148,11 +152,15 @@ test('a silent upstream gives SERVFAIL in bounded time; a dead first upstream fa
   assert.ok((await room.counted({ outcome: 'servfail' })) >= 2);
   const m = (await room.metrics()).find((x) => x.name === 'runsd_dns_upstream_errors_total');
   assert.ok(m?.values.some((v) => v.labels['reason'] === 'timeout' && v.value > 0));
-  // An upstream SERVFAIL for one server is answered by the other.
+  // A SERVFAIL from the preferred server (the last one that answered) is retried on the other.
   up.knobs.silent = false;
+  up.knobs.servfailAll = true;
   dead.knobs.silent = false;
-  dead.knobs.servfailAll = true;
+  const before = dead.count();
   assert.deepEqual(await short(room.port, 'example.test', 'TXT'), ['"v=emulator hello"']);
+  assert.equal(dead.count(), before + 1);
+  const errs = (await room.metrics()).find((x) => x.name === 'runsd_dns_upstream_errors_total');
+  assert.ok(errs?.values.some((v) => v.labels['reason'] === 'servfail' && v.value > 0));
 });
 
 test('EDNS0 options reach the upstream (the client COOKIE does not)', async (t) => {
