@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'RUNSD_UPSTREAM_RESET'
   | 'RUNSD_DNS_FORMERR'
   | 'RUNSD_DNS_UPSTREAM'
+  | 'RUNSD_FACT_MISSING' // a fact (region, project number) not known yet: 503
   | 'RUNSD_INTERNAL';
 
 export interface WireError {

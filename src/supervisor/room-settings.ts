@@ -52,6 +52,10 @@ export function proxySettings(
     projectHash: config.projectHash,
     projectNumber: config.projectNumber,
     upstreams,
+    // Development only (npm start against the emulator, no root): the front end's port instead of 443.
+    ...(config.childEnv['RUNSD_DEV_UPSTREAM_PORT']
+      ? { upstreamPort: Number(config.childEnv['RUNSD_DEV_UPSTREAM_PORT']) }
+      : {}),
   };
 }
 

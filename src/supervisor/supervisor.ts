@@ -164,6 +164,8 @@ async function startRooms(
     specs.push({ name: 'token', entry: workerUrl('token'), settings: tokenSettings(config, upstreams) });
   await rooms.startAll(specs);
   const started: Started = { ipv6, facts: await initialFacts(config, rooms, log) };
+  // Rooms started from here on (dns, proxy) get these facts in their RoomInit.
+  await rooms.setFacts(started.facts);
   const rest: RoomSpec[] = [];
   if (plan.dns)
     rest.push({ name: 'dns', entry: workerUrl('dns'), settings: dnsSettings(config, upstreams, ipv6) });

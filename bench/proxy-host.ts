@@ -1,0 +1,49 @@
+// A process hosting just the token + proxy rooms (as the supervisor starts them), so bench/proxy.ts
+// can read this process's CPU time from /proc. argv[2]: JSON {metadataHost, dns, frontendPort, caPem}.
+import { createLogger } from '../src/log.ts';
+import { Rooms } from '../src/supervisor/rooms.ts';
+import type { ProxySettings } from '../workers/proxy/settings.ts';
+
+const a = JSON.parse(process.argv[2]!) as {
+  metadataHost: string;
+  dns: string;
+  frontendPort: number;
+  caPem: string;
+};
+const entry = (room: string) => new URL(`../workers/${room}/worker.ts`, import.meta.url);
+const rooms = new Rooms(
+  { log: createLogger({ verbosity: 0, format: 'text' }), logSettings: { verbosity: 0, format: 'text' } },
+  { region: 'us-central1', projectNumber: '123456789012', projectId: 'emu' },
+);
+const proxy: ProxySettings = {
+  mode: 'dns',
+  host4: '127.0.0.1',
+  host6: null,
+  port: 0,
+  domain: 'run.internal.',
+  urlFormat: 'auto',
+  authHeader: 'x-serverless-authorization',
+  projectHash: null,
+  projectNumber: null,
+  upstreams: [a.dns],
+  upstreamPort: a.frontendPort,
+  ca: a.caPem,
+};
+await rooms.startAll([
+  {
+    name: 'token',
+    entry: entry('token'),
+    settings: {
+      metadataHost: a.metadataHost,
+      upstreams: [a.dns],
+      staticToken: null,
+      maxConcurrent: 8,
+      refreshAheadSec: 300,
+      idleSec: 3600,
+      timeoutMs: 5000,
+    },
+  },
+  { name: 'proxy', entry: entry('proxy'), settings: proxy, peers: ['token'] },
+]);
+process.stdout.write(`${rooms.info('proxy')?.['port']}\n`);
+process.on('SIGTERM', () => void rooms.closeAll().then(() => process.exit(0)));

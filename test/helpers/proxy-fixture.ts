@@ -1,0 +1,63 @@
+// Runs the proxy in-process against an upstream on loopback, with a fake token source.
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Registry } from 'prom-client';
+import { createLogger } from '../../src/log.ts';
+import type { Facts } from '../../src/protocol.ts';
+import { staticLookup } from '../../workers/proxy/lookup.ts';
+import { proxyMetrics } from '../../workers/proxy/metrics.ts';
+import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/proxy.ts';
+import type { ProxySettings } from '../../workers/proxy/settings.ts';
+
+export const FACTS: Facts = { region: 'us-central1', projectNumber: '123456789012', projectId: 'proj' };
+
+export interface Fixture {
+  proxy: RunningProxy;
+  port: number;
+  registry: Registry;
+  tokenCalls: string[];
+}
+
+export async function startProxy(
+  upstream: { port: number; caPem: string },
+  over: Partial<ProxySettings> = {},
+  tokens?: TokenSource | null,
+  facts: Facts = FACTS,
+): Promise<Fixture> {
+  const registry = new Registry();
+  const tokenCalls: string[] = [];
+  const src: TokenSource | null =
+    tokens === undefined
+      ? {
+          get: async (aud) => {
+            tokenCalls.push(aud);
+            return `tok-for-${aud}`;
+          },
+        }
+      : tokens;
+  const settings: ProxySettings = {
+    mode: 'dns',
+    host4: '127.0.0.1',
+    host6: null,
+    port: 0,
+    domain: 'run.internal.',
+    urlFormat: 'auto',
+    authHeader: 'x-serverless-authorization',
+    projectHash: null,
+    projectNumber: null,
+    upstreams: [],
+    upstreamPort: upstream.port,
+    ca: upstream.caPem,
+    staticHosts: { '*.run.app': '127.0.0.1' },
+    ...over,
+  };
+  const proxy = await createProxy({
+    settings,
+    facts,
+    tokens: () => src,
+    lookup: staticLookup(settings.staticHosts ?? {}, dns.lookup as unknown as LookupFunction),
+    metrics: proxyMetrics(registry),
+    log: createLogger({ verbosity: 0, format: 'text', write: () => {} }),
+  });
+  return { proxy, port: proxy.ports[0]!, registry, tokenCalls };
+}

@@ -1,0 +1,64 @@
+// Streams the app's request body to the current upstream stream with backpressure, and keeps a copy
+// of what it sent until the upstream answers, so a stream the server refused (GOAWAY, REFUSED_STREAM)
+// can be replayed on a fresh session. Bodies larger than the replay budget are streamed without a
+// copy and are then not retried.
+import type { Readable, Writable } from 'node:stream';
+
+const REPLAY_BUDGET = 1024 * 1024;
+
+export class BodyFeeder {
+  private readonly src: Readable;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private target: Writable | null = null;
+  private ended = false;
+  private replayable = true;
+  private readonly onDrain = () => this.src.resume();
+
+  constructor(src: Readable) {
+    this.src = src;
+    src.on('data', (c: Buffer) => {
+      if (this.replayable) {
+        this.size += c.length;
+        if (this.size > REPLAY_BUDGET) this.commit();
+        else this.chunks.push(c);
+      }
+      const t = this.target;
+      if (t && !t.write(c)) {
+        src.pause();
+        t.once('drain', this.onDrain);
+      }
+    });
+    src.once('end', () => {
+      this.ended = true;
+      this.target?.end();
+    });
+    // The app went away mid-upload: the exchange learns it through Downstream.onGone.
+    src.on('error', () => {});
+    src.pause();
+  }
+
+  /** Whether a fresh attempt could resend everything sent so far. */
+  get canReplay(): boolean {
+    return this.replayable;
+  }
+
+  attach(t: Writable): void {
+    this.target = t;
+    for (const c of this.chunks) t.write(c);
+    if (this.ended) t.end();
+    else this.src.resume();
+  }
+
+  detach(): void {
+    this.target?.off('drain', this.onDrain);
+    this.target = null;
+    this.src.pause();
+  }
+
+  /** The upstream answered: no more replays, drop the copy. */
+  commit(): void {
+    this.replayable = false;
+    this.chunks = [];
+  }
+}

@@ -1,0 +1,130 @@
+// The app's side of one request, whichever protocol it came in on. exchange.ts drives this
+// interface; the two adapters below map it onto node:http (HTTP/1.1) and node:http2 (h2c) streams.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { Readable, Writable } from 'node:stream';
+import type { Headers } from '../../src/domain/http-headers.ts';
+
+export type Protocol = 'http1' | 'h2c' | 'grpc';
+
+export interface Downstream {
+  readonly protocol: Protocol;
+  readonly method: string;
+  /** origin-form path + query */
+  readonly path: string;
+  /** Host / :authority as the app sent it (absolute-form requests: the URL's authority). */
+  readonly authority: string;
+  /** true when the request line was absolute-form (a client using us as HTTP_PROXY). */
+  readonly absolute: boolean;
+  readonly headers: Headers;
+  /** null when the request has no body. */
+  readonly body: Readable | null;
+  /** The client can take trailers (h2 with TE: trailers, i.e. gRPC). */
+  readonly trailersOk: boolean;
+  headersSent(): boolean;
+  respond(status: number, headers: Headers, endStream: boolean, trailers: boolean): Writable;
+  finish(trailers: Headers | null): void;
+  /** Cut the response short (after headers were sent): the client must not see a clean end. */
+  abort(): void;
+  /** Called once if the client goes away before the response finished. */
+  onGone(cb: () => void): void;
+}
+
+function hasBody(h: IncomingMessage['headers']): boolean {
+  const cl = h['content-length'];
+  return h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+/** Request target of an HTTP/1.1 request; absolute-form (RFC 9112 §3.2.2): the URL's authority wins. */
+export function requestTarget(req: IncomingMessage): { path: string; authority: string; absolute: boolean } {
+  const url = req.url ?? '/';
+  if (url.charCodeAt(0) !== 47 /* '/' */ && /^http:\/\//i.test(url)) {
+    const u = new URL(url);
+    return { path: `${u.pathname}${u.search}`, authority: u.host, absolute: true };
+  }
+  return { path: url, authority: req.headers.host ?? '', absolute: false };
+}
+
+export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream {
+  const { path, authority, absolute } = requestTarget(req);
+  // A client that disconnects mid-request is handled through onGone, never as a thrown error.
+  req.on('error', () => {});
+  res.on('error', () => {});
+  return {
+    protocol: 'http1',
+    method: req.method ?? 'GET',
+    path,
+    authority,
+    absolute,
+    headers: req.headers,
+    body: hasBody(req.headers) ? req : null,
+    trailersOk: false,
+    headersSent: () => res.headersSent,
+    respond(status, headers, endStream) {
+      // Headers, a small body and the end usually arrive in one read from the upstream: cork so
+      // they leave in one write instead of three.
+      const sock = res.socket;
+      if (sock && !endStream) {
+        sock.cork();
+        process.nextTick(() => sock.uncork());
+      }
+      res.writeHead(status, headers as Record<string, string | string[]>);
+      if (endStream) res.end();
+      return res;
+    },
+    finish(trailers) {
+      if (trailers && Object.keys(trailers).length > 0) res.addTrailers(trailers as Record<string, string>);
+      res.end();
+    },
+    abort() {
+      res.destroy();
+    },
+    onGone(cb) {
+      res.once('close', () => {
+        if (!res.writableFinished) cb();
+      });
+    },
+  };
+}
+
+export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttpHeaders): Downstream {
+  const te = h['te'];
+  const ct = h['content-type'];
+  const grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
+  let pendingTrailers: Headers | null = null;
+  // Stream errors (a client reset, a write after reset) are seen through 'close' and rstCode.
+  stream.on('error', () => {});
+  return {
+    protocol: grpc ? 'grpc' : 'h2c',
+    method: h[':method'] ?? 'GET',
+    path: h[':path'] ?? '/',
+    authority: h[':authority'] ?? h.host ?? '',
+    absolute: false,
+    headers: h as Headers,
+    body: stream.endAfterHeaders ? null : stream,
+    trailersOk: grpc || (typeof te === 'string' && /trailers/i.test(te)),
+    headersSent: () => stream.headersSent,
+    respond(status, headers, endStream, trailers) {
+      const out: http2.OutgoingHttpHeaders = { ...headers, ':status': status };
+      stream.respond(out, { endStream, waitForTrailers: trailers && !endStream });
+      if (trailers && !endStream)
+        stream.once('wantTrailers', () => {
+          // An empty trailer block still ends the stream cleanly (a HEADERS frame with END_STREAM).
+          stream.sendTrailers(pendingTrailers ?? {});
+        });
+      return stream;
+    },
+    finish(trailers) {
+      pendingTrailers = trailers;
+      stream.end();
+    },
+    abort() {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    },
+    onGone(cb) {
+      stream.once('close', () => {
+        if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) cb();
+      });
+    },
+  };
+}

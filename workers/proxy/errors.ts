@@ -1,0 +1,73 @@
+// Responses the proxy makes itself: a status per error code, an x-runsd-error header, and a short
+// plain-text body that names the host, says what failed and what to do.
+import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
+import type { Downstream } from './downstream.ts';
+
+export function statusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'RUNSD_BAD_HOST':
+      return 400;
+    case 'RUNSD_NOT_RELAY':
+      return 403;
+    case 'RUNSD_TOKEN_FETCH':
+    case 'RUNSD_FACT_MISSING':
+    case 'RUNSD_PORT_TIMEOUT':
+      return 503;
+    case 'RUNSD_UPSTREAM_TIMEOUT':
+      return 504;
+    case 'RUNSD_UPSTREAM_CONNECT':
+    case 'RUNSD_UPSTREAM_RESET':
+      return 502;
+    default:
+      return 500;
+  }
+}
+
+const HINT: Partial<Record<ErrorCode, string>> = {
+  RUNSD_BAD_HOST:
+    'call a service as http://SERVICE, http://SERVICE.REGION or http://SERVICE.REGION.run.internal',
+  RUNSD_NOT_RELAY: 'runsd only forwards requests for internal service names',
+  RUNSD_TOKEN_FETCH: 'check the metadata server and the service account; retry shortly',
+  RUNSD_FACT_MISSING: 'retry shortly, or pass the missing value as a flag',
+  RUNSD_UPSTREAM_CONNECT: 'check that the service exists and its URL resolves',
+  RUNSD_UPSTREAM_TIMEOUT: 'the service did not answer in time',
+  RUNSD_UPSTREAM_RESET: 'the service closed the request; retry',
+};
+
+/** Sends the error response if no header was sent yet, else cuts the response. Returns the status. */
+export function sendError(ds: Downstream, err: unknown): { status: number; code: ErrorCode } {
+  const w = toWire(err);
+  const status = statusFor(w.code);
+  if (ds.headersSent()) {
+    ds.abort();
+    return { status, code: w.code };
+  }
+  const hint = HINT[w.code];
+  const body = `runsd: ${ds.authority || '(no host)'}: ${w.message}${hint ? `\n${hint}` : ''}\n`;
+  try {
+    const out = ds.respond(
+      status,
+      {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-runsd-error': w.code,
+        'cache-control': 'no-store',
+      },
+      false,
+      false,
+    );
+    out.end(body);
+    // The request body (if any) is not wanted; draining it keeps an HTTP/1.1 connection reusable.
+    ds.body?.resume();
+  } catch {
+    ds.abort();
+  }
+  return { status, code: w.code };
+}
+
+export function notRelay(authority: string): RunsdError {
+  return new RunsdError(
+    'RUNSD_NOT_RELAY',
+    `"${authority}" is not an internal service name; this proxy is not an open relay`,
+  );
+}

@@ -1,0 +1,220 @@
+// One request through the upstream: send headers + body, relay the response (headers, streamed body,
+// trailers, trailers-only), retry what the server provably never processed. Resolves with the
+// status sent to the app; rejects with a RunsdError only while no response header was sent.
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
+import { RunsdError } from '../../src/errors.ts';
+import { BodyFeeder } from './body-feeder.ts';
+import type { Downstream } from './downstream.ts';
+import type { UpstreamPool } from './upstream-pool.ts';
+
+const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const MAX_ATTEMPTS = 4;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export interface ExchangeOptions {
+  pool: UpstreamPool;
+  host: string;
+  port: number;
+  timeoutMs: number;
+  /** Called when the upstream's response headers arrive (latency metric). */
+  onHeaders?: () => void;
+}
+
+interface Attempt {
+  ds: Downstream;
+  headers: Headers;
+  feeder: BodyFeeder | null;
+  o: ExchangeOptions;
+  n: number;
+}
+
+export function exchange(ds: Downstream, headers: Headers, o: ExchangeOptions): Promise<number> {
+  const feeder = ds.body ? new BodyFeeder(ds.body) : null;
+  return attempt({ ds, headers, feeder, o, n: 0 });
+}
+
+function canRetry(a: Attempt): boolean {
+  return a.n < MAX_ATTEMPTS && (a.feeder === null || a.feeder.canReplay);
+}
+
+function attempt(a: Attempt): Promise<number> {
+  a.n++;
+  const up = a.o.pool.get(a.o.host);
+  if ('then' in up) return up.then((u) => (u.kind === 'h2' ? viaH2(a, u.session) : viaH1(a, u.agent)));
+  return up.kind === 'h2' ? viaH2(a, up.session) : viaH1(a, up.agent);
+}
+
+function timeoutError(a: Attempt): RunsdError {
+  return new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${a.o.host} sent no response within ${a.o.timeoutMs} ms`);
+}
+
+/** Relay an upstream response body + trailers to the app. */
+function relay(
+  a: Attempt,
+  status: number,
+  headers: Headers,
+  endStream: boolean,
+  body: Readable,
+  trailers: () => Headers | null,
+): void {
+  const { ds } = a;
+  const grpc =
+    typeof headers['content-type'] === 'string' && headers['content-type'].startsWith('application/grpc');
+  const w = ds.respond(status, endToEnd(headers), endStream, ds.trailersOk || grpc);
+  if (endStream) return;
+  // A hand-rolled pipe: stream.pipe() sets up seven listeners per response, which shows for the
+  // small responses that dominate service-to-service calls. Backpressure: pause until 'drain'.
+  const resume = () => body.resume();
+  body.on('data', (chunk: Buffer) => {
+    if (w.destroyed) return void body.destroy();
+    if (!w.write(chunk)) {
+      body.pause();
+      w.once('drain', resume);
+    }
+  });
+  body.once('end', () => {
+    const t = trailers();
+    ds.finish(t ? forwardableTrailers(t) : null);
+  });
+}
+
+function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
+  const { ds, o, feeder } = a;
+  let stream: http2.ClientHttp2Stream;
+  try {
+    // The header object is ours (built per request): add the pseudo headers in place.
+    const h = a.headers;
+    h[':method'] = ds.method;
+    h[':path'] = ds.path;
+    h[':scheme'] = 'https';
+    h[':authority'] = o.host;
+    stream = session.request(h, { endStream: feeder === null });
+  } catch (err) {
+    // The session started closing between get() and request(): a fresh one will take it.
+    o.pool.retire(o.host, session);
+    if (canRetry(a)) return attempt(a);
+    return Promise.reject(new RunsdError('RUNSD_UPSTREAM_RESET', `${o.host}: ${(err as Error).message}`));
+  }
+  return new Promise((resolve, reject) => {
+    let responded = false;
+    let settled = false;
+    let trailers: Headers | null = null;
+    const timer = setTimeout(() => {
+      if (responded) return;
+      settled = true;
+      stream.close(NGHTTP2_CANCEL);
+      reject(timeoutError(a));
+    }, o.timeoutMs);
+    stream.on('response', (h, flags) => {
+      responded = true;
+      clearTimeout(timer);
+      feeder?.commit();
+      o.onHeaders?.();
+      const status = Number(h[':status']);
+      if (status >= 100 && status < 200) return; // an interim response; node emits the final one too
+      settled = true;
+      relay(
+        a,
+        status,
+        h as Headers,
+        (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
+        stream,
+        () => trailers,
+      );
+      resolve(status);
+    });
+    stream.on('trailers', (t) => {
+      trailers = t as Headers;
+    });
+    stream.on('error', () => {
+      // Handled on 'close' where rstCode and state are final.
+    });
+    stream.once('close', () => {
+      clearTimeout(timer);
+      if (settled) {
+        // After the response started: a reset mid-body must not look like a clean end to the app.
+        if (stream.rstCode !== NGHTTP2_NO_ERROR && !stream.readableEnded) ds.abort();
+        return;
+      }
+      settled = true;
+      feeder?.detach();
+      const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || stream.pending || stream.id === undefined;
+      const lost = !responded && IDEMPOTENT.has(ds.method) && (session.destroyed || session.closed);
+      if ((refused || lost) && canRetry(a)) {
+        o.pool.retire(o.host, session);
+        resolve(attempt(a));
+        return;
+      }
+      reject(
+        new RunsdError(
+          'RUNSD_UPSTREAM_RESET',
+          `${o.host} reset the stream before responding (HTTP/2 error code ${stream.rstCode ?? 'unknown'})`,
+        ),
+      );
+    });
+    ds.onGone(() => {
+      if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    });
+    feeder?.attach(stream);
+  });
+}
+
+function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
+  const { ds, o, feeder } = a;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const req = https.request({
+      agent,
+      host: o.host,
+      servername: o.host,
+      port: o.port,
+      method: ds.method,
+      path: ds.path,
+      headers: h1Headers(a.headers, o.host),
+      setHost: false,
+    });
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      reject(timeoutError(a));
+    }, o.timeoutMs);
+    req.on('response', (res) => {
+      settled = true;
+      clearTimeout(timer);
+      feeder?.commit();
+      o.onHeaders?.();
+      const status = res.statusCode ?? 502;
+      const empty = ds.method === 'HEAD' || status === 204 || status === 304;
+      relay(a, status, res.headers as Headers, empty, res, () => res.trailers as Headers);
+      if (empty) res.resume();
+      res.once('aborted', () => ds.abort());
+      resolve(status);
+    });
+    req.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      feeder?.detach();
+      // A kept-alive socket the server had just closed: nothing was processed.
+      if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && canRetry(a)) {
+        resolve(attempt(a));
+        return;
+      }
+      reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${o.host}: ${err.message}`, { cause: err }));
+    });
+    ds.onGone(() => req.destroy());
+    if (feeder) feeder.attach(req);
+    else req.end();
+  });
+}
+
+function h1Headers(h: Headers, host: string): Record<string, string> {
+  const out: Headers = {};
+  for (const k in h) if (k.charCodeAt(0) !== 58 /* ':' */) out[k] = h[k];
+  out['host'] = host;
+  return out as Record<string, string>;
+}

@@ -1,0 +1,103 @@
+// One loopback port for both HTTP/1.1 and h2c with prior knowledge (what gRPC clients speak): the
+// first bytes of each connection decide. The HTTP/2 connection preface starts with "PRI * HTTP/2.0";
+// no HTTP/1.1 method starts with "PRI ", so four bytes are enough.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+
+const PREFACE = Buffer.from('PRI ');
+
+export interface ListenerHandlers {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void;
+  /** WebSocket (and other non-h2c) upgrades: the raw socket is ours after this. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  connect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  sockets?(delta: number): void;
+}
+
+export interface Listener {
+  /** Feeds a connection (e.g. the inside of a CONNECT tunnel) into the same sniffing dispatcher. */
+  dispatch(socket: Duplex): void;
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createListener(h: ListenerHandlers): Listener {
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // Long uploads and streams are the app's business; the proxy imposes no request deadline.
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+      // `Upgrade: h2c` is served as plain HTTP/1.1 (RFC 9113 deprecates it; the Go runsd answered
+      // 502). Only WebSocket upgrades are taken over as raw tunnels.
+      shouldUpgradeCallback: (req: IncomingMessage) => /^websocket$/i.test(req.headers.upgrade ?? ''),
+    } as http.ServerOptions,
+    h.request,
+  );
+  h1.on('upgrade', h.upgrade);
+  h1.on('connect', h.connect);
+  h1.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  const h2 = http2.createServer({
+    settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },
+  });
+  h2.on('stream', h.stream);
+  h2.on('session', (s) => {
+    s.setLocalWindowSize?.(16 * 1024 * 1024);
+    s.on('error', () => {});
+  });
+  h2.on('sessionError', () => {});
+
+  const dispatch = (socket: Duplex) => {
+    let buf: Buffer | null = null;
+    const onData = (chunk: Buffer) => {
+      buf = buf ? Buffer.concat([buf, chunk]) : chunk;
+      const n = Math.min(buf.length, PREFACE.length);
+      const prefix = buf.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (prefix && n < PREFACE.length) return; // too few bytes to tell yet
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(buf);
+      (prefix ? h2 : h1).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    };
+    socket.on('data', onData);
+    socket.on('error', () => {});
+  };
+
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+  return {
+    dispatch,
+    listen(host, port) {
+      const srv = net.createServer({ noDelay: true }, (s) => {
+        sockets.add(s);
+        h.sockets?.(1);
+        s.once('close', () => {
+          sockets.delete(s);
+          h.sockets?.(-1);
+        });
+        dispatch(s);
+      });
+      servers.push(srv);
+      return new Promise((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ host, port, ipv6Only: host.includes(':') }, () => {
+          srv.off('error', reject);
+          resolve((srv.address() as net.AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      const closing = Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      // The child has exited when rooms close: open keep-alive connections have no one to serve.
+      for (const s of sockets) s.destroy();
+      await closing;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// Env mode's "other http:// hosts": forwarded unchanged, never with a token; and CONNECT tunnels,
+// which are only opened for internal names and then served by this same proxy (the tunnelled bytes
+// go through the sniffing dispatcher, so h2c over CONNECT works too).
+import http, { type IncomingMessage } from 'node:http';
+import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
+import { parseHost } from '../../src/domain/names.ts';
+import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
+import type { Downstream } from './downstream.ts';
+import type { ProxySettings } from './settings.ts';
+
+let agent: http.Agent | undefined;
+
+export function forwardPlain(
+  ds: Downstream,
+  host: string,
+  port: number,
+  lookup: LookupFunction,
+  timeoutMs: number,
+): Promise<number> {
+  agent ??= new http.Agent({ keepAlive: true, lookup } as http.AgentOptions);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const headers = endToEnd(ds.headers);
+    headers['host'] = ds.authority;
+    const req = http.request({
+      agent,
+      host,
+      port,
+      method: ds.method,
+      path: ds.path,
+      headers: headers as Record<string, string>,
+      setHost: false,
+    });
+    req.setTimeout(timeoutMs, () => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      reject(
+        new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${host}:${port} sent no response within ${timeoutMs} ms`),
+      );
+    });
+    req.on('response', (res) => {
+      settled = true;
+      const status = res.statusCode ?? 502;
+      const empty = ds.method === 'HEAD' || status === 204 || status === 304;
+      const w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+      if (empty) res.resume();
+      else {
+        res.pipe(w, { end: false });
+        res.once('end', () => ds.finish(forwardableTrailers(res.trailers as Headers)));
+      }
+      res.once('aborted', () => ds.abort());
+      resolve(status);
+    });
+    req.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      reject(
+        new RunsdError('RUNSD_UPSTREAM_CONNECT', `cannot reach ${host}:${port}: ${err.message}`, {
+          cause: err,
+        }),
+      );
+    });
+    ds.onGone(() => req.destroy());
+    if (ds.body) ds.body.pipe(req);
+    else req.end();
+  });
+}
+
+export function plainConnect(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  s: ProxySettings,
+  dispatch: (socket: Duplex) => void,
+  onError: (code: ErrorCode) => void,
+): void {
+  const target = req.url ?? '';
+  let code: ErrorCode | null = null;
+  let message = '';
+  try {
+    const t = parseHost(target, s.domain);
+    if (t.kind !== 'service')
+      throw new RunsdError(
+        'RUNSD_NOT_RELAY',
+        `CONNECT "${target}": only internal service names are tunnelled`,
+      );
+  } catch (err) {
+    const w = toWire(err);
+    code = w.code;
+    message = w.message;
+  }
+  if (code !== null) {
+    onError(code);
+    const body = `runsd: ${message}\n`;
+    socket.end(
+      `HTTP/1.1 ${code === 'RUNSD_NOT_RELAY' ? '403 Forbidden' : '400 Bad Request'}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    return;
+  }
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) socket.unshift(head);
+  dispatch(socket);
+}

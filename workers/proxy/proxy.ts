@@ -1,0 +1,178 @@
+// The proxy, independent of the worker thread (tests and benchmarks can run it in-process): routes
+// each request from its Host to a Cloud Run URL, adds the ID token, and hands it to exchange().
+import type { IncomingMessage } from 'node:http';
+import type http2 from 'node:http2';
+import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { hasCredential, upstreamRequestHeaders } from '../../src/domain/http-headers.ts';
+import { parseHost, serviceUrl } from '../../src/domain/names.ts';
+import { RunsdError } from '../../src/errors.ts';
+import type { Logger } from '../../src/log.ts';
+import type { Facts } from '../../src/protocol.ts';
+import { type Downstream, fromHttp1, fromHttp2 } from './downstream.ts';
+import { notRelay, sendError } from './errors.ts';
+import { exchange } from './exchange.ts';
+import { createListener } from './listener.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import { forwardPlain, plainConnect } from './plain.ts';
+import { type ProxySettings, withDefaults } from './settings.ts';
+import { tunnelUpgrade } from './tunnel.ts';
+import { UpstreamPool, upstreamSecureContext } from './upstream-pool.ts';
+
+/** Where ID tokens come from (the token room's client with its local mirror, or a fake in tests). */
+export interface TokenSource {
+  get(audience: string): Promise<string>;
+}
+
+export interface ProxyOptions {
+  settings: ProxySettings;
+  facts: Facts;
+  tokens: () => TokenSource | null;
+  lookup: LookupFunction;
+  metrics: ProxyMetrics;
+  log: Logger;
+}
+
+export type Route =
+  | { kind: 'service'; service: string; host: string; audience: string }
+  | { kind: 'plain'; host: string; port: number };
+
+export interface RunningProxy {
+  ports: number[];
+  setFacts(f: Facts): void;
+  route(authority: string, absolute: boolean): Route;
+  close(): Promise<void>;
+}
+
+export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
+  const s = o.settings;
+  const d = withDefaults(s);
+  const m = o.metrics;
+  let facts = o.facts;
+  const routes = new Map<string, Route>();
+  const secureContext = upstreamSecureContext(s.ca);
+  const pool = new UpstreamPool({
+    port: d.upstreamPort,
+    lookup: o.lookup,
+    secureContext,
+    connectTimeoutMs: d.connectTimeoutMs,
+    events: { sessions: (n) => m.upstreamSessions.inc(n), goaway: () => m.goaways.inc() },
+  });
+
+  const route = (authority: string, absolute: boolean): Route => {
+    const hit = routes.get(authority);
+    if (hit) return hit;
+    const t = parseHost(authority, s.domain);
+    if (t.kind === 'external') {
+      // Env mode: the app uses us as its HTTP proxy for every http:// URL; those go out untouched.
+      // An origin-form request for an external name (or anything in DNS mode) is refused.
+      if (s.mode === 'env' && absolute) return { kind: 'plain', host: t.host, port: t.port ?? 80 };
+      throw notRelay(authority);
+    }
+    const origin = serviceUrl(t.service, t.region, {
+      urlFormat: s.urlFormat,
+      projectHash: s.projectHash,
+      projectNumber: s.projectNumber ?? facts.projectNumber,
+      ownRegion: facts.region,
+    });
+    const r: Route = {
+      kind: 'service',
+      service: t.service,
+      host: origin.slice('https://'.length),
+      audience: origin,
+    };
+    if (routes.size > 10_000) routes.clear();
+    routes.set(authority, r);
+    return r;
+  };
+
+  const token = async (audience: string): Promise<string> => {
+    const src = o.tokens();
+    if (!src) throw new RunsdError('RUNSD_TOKEN_FETCH', 'the token service is not connected (restarting?)');
+    try {
+      return await src.get(audience);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
+      throw new RunsdError('RUNSD_TOKEN_FETCH', `no ID token for ${audience}: ${msg}`, { cause: err });
+    }
+  };
+
+  // The hot path avoids async frames: one promise for the token (a resolved one from the mirror),
+  // one for the exchange.
+  const handle = (ds: Downstream): void => {
+    m.activeStreams.inc();
+    let service = '-';
+    const done = (status: number) => {
+      m.activeStreams.dec();
+      m.countRequest(service, ds.protocol, status);
+    };
+    const fail = (err: unknown) => {
+      const e = sendError(ds, err);
+      m.errors.inc({ code: e.code });
+      if (e.status >= 500)
+        o.log.info(1, 'request failed', { host: ds.authority, code: e.code, status: e.status });
+      done(e.status);
+    };
+    try {
+      const r = route(ds.authority, ds.absolute);
+      if (r.kind === 'plain') {
+        service = '-external';
+        forwardPlain(ds, r.host, r.port, o.lookup, d.timeoutMs).then(done, fail);
+        return;
+      }
+      service = r.service;
+      const send = (tok: string | null) => {
+        const started = performance.now();
+        exchange(ds, upstreamRequestHeaders(ds.headers, tok, s.authHeader), {
+          pool,
+          host: r.host,
+          port: d.upstreamPort,
+          timeoutMs: d.timeoutMs,
+          onHeaders: () => m.upstreamDuration.observe((performance.now() - started) / 1000),
+        }).then(done, fail);
+      };
+      if (hasCredential(ds.headers, s.authHeader)) send(null);
+      else token(r.audience).then(send, fail);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  const listener = createListener({
+    request: (req, res) => handle(fromHttp1(req, res)),
+    stream: (stream: http2.ServerHttp2Stream, headers) => handle(fromHttp2(stream, headers)),
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      m.activeStreams.inc();
+      socket.once('close', () => m.activeStreams.dec());
+      void tunnelUpgrade(req, socket, head, {
+        route,
+        token,
+        authHeader: s.authHeader,
+        lookup: o.lookup,
+        secureContext,
+        port: d.upstreamPort,
+        onDone: (service, status) => m.countRequest(service, 'websocket', status),
+        onError: (code) => m.errors.inc({ code }),
+      });
+    },
+    connect: (req, socket, head) =>
+      plainConnect(req, socket, head, s, listener.dispatch, (code) => m.errors.inc({ code })),
+    sockets: (n) => m.activeSockets.inc(n),
+  });
+
+  const ports: number[] = [];
+  ports.push(await listener.listen(s.host4, s.port));
+  if (s.host6) ports.push(await listener.listen(s.host6, ports[0]!));
+  return {
+    ports,
+    route,
+    setFacts(f) {
+      facts = f;
+      routes.clear();
+    },
+    async close() {
+      await listener.close();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The proxy room's settings slice (built by the supervisor from Config, see room-settings.ts) and
+// its defaults. Test-only fields are marked; production never sets them.
+import type { Facts } from '../../src/protocol.ts';
+
+export interface ProxySettings {
+  mode: 'dns' | 'env';
+  host4: string;
+  host6: string | null;
+  /** 0 = a free port (env mode); the bound port is reported in handle.info.port. */
+  port: number;
+  /** Internal zone, e.g. "run.internal." */
+  domain: string;
+  urlFormat: 'auto' | 'deterministic' | 'hash';
+  authHeader: 'x-serverless-authorization' | 'authorization';
+  projectHash: string | null;
+  /** From -project_number; else from facts (metadata server). */
+  projectNumber: string | null;
+  /** The original nameservers ("IP" or "IP:PORT"): upstream names are resolved through them. */
+  upstreams: string[];
+  /** Time to the upstream's response headers before a 504 (default 300 s, Cloud Run's default timeout). */
+  timeoutMs?: number;
+  /** TCP+TLS connect budget before a 504 (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Test-only: upstream HTTPS port (default 443). */
+  upstreamPort?: number;
+  /** Test-only: an extra CA (PEM) trusted besides the system CAs and NODE_EXTRA_CA_CERTS. */
+  ca?: string;
+  /** Test-only: fixed answers, e.g. {"*.run.app": "127.0.0.1"}, instead of asking the nameservers. */
+  staticHosts?: Record<string, string>;
+}
+
+export interface Resolved {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  upstreamPort: number;
+}
+
+export function withDefaults(s: ProxySettings): Resolved {
+  return {
+    timeoutMs: s.timeoutMs ?? 300_000,
+    connectTimeoutMs: s.connectTimeoutMs ?? 10_000,
+    upstreamPort: s.upstreamPort ?? 443,
+  };
+}
+
+/** Flags win over facts learnt from the metadata server. */
+export function effectiveFacts(
+  s: ProxySettings,
+  facts: Facts,
+): { region: string | null; projectNumber: string | null } {
+  return { region: facts.region, projectNumber: s.projectNumber ?? facts.projectNumber };
+}

@@ -1,0 +1,179 @@
+// Upstream connections, one entry per origin: a single multiplexed HTTP/2 session when the server
+// offers h2 via ALPN (Cloud Run does), else a keep-alive HTTP/1.1 agent. A session that receives
+// GOAWAY is retired at once (new requests go to a fresh session) and closes itself when its last
+// stream ends; callers retry streams the server refused (see exchange.ts).
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import tls from 'node:tls';
+import { RunsdError } from '../../src/errors.ts';
+
+export type Upstream = { kind: 'h2'; session: http2.ClientHttp2Session } | { kind: 'h1'; agent: https.Agent };
+
+export interface PoolOptions {
+  port: number;
+  lookup: LookupFunction;
+  secureContext: tls.SecureContext;
+  connectTimeoutMs: number;
+  /** Idle sessions close after this long (default 120 s). */
+  idleMs?: number;
+  events?: { sessions(delta: number): void; goaway(): void };
+}
+
+interface Entry {
+  host: string;
+  session: http2.ClientHttp2Session | null;
+  connecting: Promise<Upstream> | null;
+  agent: https.Agent | null;
+}
+
+/** System CAs + Node's bundled roots + NODE_EXTRA_CA_CERTS (+ an extra PEM for tests), built once. */
+export function upstreamSecureContext(extraPem?: string): tls.SecureContext {
+  const ca = new Set<string>(tls.getCACertificates('default'));
+  try {
+    for (const c of tls.getCACertificates('system')) ca.add(c);
+  } catch {
+    // No system store readable: the bundled roots still cover *.run.app.
+  }
+  for (const c of tls.getCACertificates('extra')) ca.add(c);
+  if (extraPem) ca.add(extraPem);
+  return tls.createSecureContext({ ca: [...ca] });
+}
+
+export class UpstreamPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly opts: PoolOptions;
+  private closed = false;
+
+  constructor(opts: PoolOptions) {
+    this.opts = opts;
+  }
+
+  /** A usable upstream for host (e.g. "hello-123.us-central1.run.app"), connecting if needed. */
+  get(host: string): Upstream | Promise<Upstream> {
+    let e = this.entries.get(host);
+    if (!e) {
+      e = { host, session: null, connecting: null, agent: null };
+      this.entries.set(host, e);
+    }
+    const s = e.session;
+    if (s !== null && !s.closed && !s.destroyed) return { kind: 'h2', session: s };
+    if (e.agent) return { kind: 'h1', agent: e.agent };
+    if (e.connecting) return e.connecting;
+    const entry = e;
+    e.connecting = this.connect(entry).finally(() => {
+      entry.connecting = null;
+    });
+    return e.connecting;
+  }
+
+  /** Drops a session that failed a request in a way that says it is unusable. */
+  retire(host: string, session: http2.ClientHttp2Session): void {
+    const e = this.entries.get(host);
+    if (e?.session === session) e.session = null;
+  }
+
+  private connect(e: Entry): Promise<Upstream> {
+    if (this.closed) return Promise.reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', 'proxy is closing'));
+    const { port, lookup, secureContext, connectTimeoutMs } = this.opts;
+    return new Promise<Upstream>((resolve, reject) => {
+      const socket = tls.connect({
+        host: e.host,
+        port,
+        servername: e.host,
+        lookup,
+        secureContext,
+        ALPNProtocols: ['h2', 'http/1.1'],
+        // Small HTTP/2 frames must not wait for Nagle + delayed ACK (~40 ms stalls).
+        noDelay: true,
+      } as tls.ConnectionOptions);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new RunsdError(
+            'RUNSD_UPSTREAM_TIMEOUT',
+            `no TLS connection to ${e.host}:${port} within ${connectTimeoutMs} ms`,
+          ),
+        );
+      }, connectTimeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        const tlsFail = /certificate|SSL|TLS|self.signed|altnames/i.test(
+          `${err.message} ${(err as NodeJS.ErrnoException).code ?? ''}`,
+        );
+        reject(
+          new RunsdError(
+            'RUNSD_UPSTREAM_CONNECT',
+            `${tlsFail ? 'TLS handshake with' : 'cannot connect to'} ${e.host}:${port} failed: ${err.message}`,
+            { cause: err },
+          ),
+        );
+      });
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        if (socket.alpnProtocol === 'h2') {
+          resolve({ kind: 'h2', session: this.adopt(e, socket) });
+        } else {
+          // HTTP/1.1 upstream: this socket seeds nothing; the keep-alive agent opens its own.
+          socket.destroy();
+          e.agent = new https.Agent({
+            keepAlive: true,
+            maxFreeSockets: 64,
+            lookup,
+            secureContext,
+            ALPNProtocols: ['http/1.1'],
+            noDelay: true,
+          } as https.AgentOptions);
+          resolve({ kind: 'h1', agent: e.agent });
+        }
+      });
+    });
+  }
+
+  private adopt(e: Entry, socket: tls.TLSSocket): http2.ClientHttp2Session {
+    const session = http2.connect(`https://${e.host}:${this.opts.port}`, {
+      createConnection: () => socket,
+      // Room for many concurrent streams from the app, and large windows so one fast stream is
+      // not throttled by flow control round trips.
+      settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
+    });
+    session.setLocalWindowSize?.(16 * 1024 * 1024);
+    e.session = session;
+    this.opts.events?.sessions(1);
+    const retire = () => {
+      if (e.session === session) e.session = null;
+    };
+    session.on('goaway', () => {
+      this.opts.events?.goaway();
+      retire();
+    });
+    session.on('error', retire);
+    session.once('close', () => {
+      retire();
+      this.opts.events?.sessions(-1);
+    });
+    session.setTimeout(this.opts.idleMs ?? 120_000, () => {
+      retire();
+      session.close();
+    });
+    session.unref();
+    return session;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const waits: Promise<void>[] = [];
+    for (const e of this.entries.values()) {
+      const s = e.session;
+      if (s && !s.destroyed) {
+        waits.push(new Promise((r) => s.close(() => r())));
+        setTimeout(() => s.destroy(), 2000).unref();
+      }
+      e.agent?.destroy();
+    }
+    this.entries.clear();
+    await Promise.all(waits);
+  }
+}
