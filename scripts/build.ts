@@ -33,7 +33,10 @@ await Promise.all([
   build({ ...common, entryPoints: { 'exec-as': `${root}src/supervisor/exec-as.ts` }, outdir: out }),
   build({
     ...common,
-    entryPoints: Object.fromEntries(rooms.map((r) => [r, `${root}workers/${r}/worker.ts`])),
+    entryPoints: {
+      ...Object.fromEntries(rooms.map((r) => [r, `${root}workers/${r}/worker.ts`])),
+      'dns-helper': `${root}workers/dns/helper.ts`,
+    },
     outdir: `${out}/workers`,
   }),
 ]);

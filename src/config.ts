@@ -44,6 +44,8 @@ export interface Config {
   urlFormat: UrlFormat;
   authHeader: AuthHeader;
   metricsAddr: HostPort | null;
+  /** RUNSD_DEV_UPSTREAM_PORT: development against the emulator only (npm start): the front end's port instead of 443. */
+  devUpstreamPort: number | null;
   env: EnvFacts;
   childEnv: Readonly<Record<string, string>>;
   command: readonly string[];
@@ -283,6 +285,10 @@ export function parseConfig(
       'authorization',
     ] as const),
     metricsAddr: metricsText === null ? null : parseHostPort('metrics_addr', metricsText, '127.0.0.1'),
+    devUpstreamPort:
+      str(env['RUNSD_DEV_UPSTREAM_PORT']) === null
+        ? null
+        : intFlag('RUNSD_DEV_UPSTREAM_PORT (env)', env['RUNSD_DEV_UPSTREAM_PORT']!, 1, 65535),
     env: Object.freeze({
       kService: str(env['K_SERVICE']),
       cloudRunJob: str(env['CLOUD_RUN_JOB']),

@@ -14,3 +14,11 @@ export function workerEntry(room: string): URL {
 export function execAsEntry(): URL {
   return bundled ? new URL('./exec-as.mjs', import.meta.url) : new URL('./exec-as.ts', import.meta.url);
 }
+
+/** The DNS room's extra listener threads (workers/dns/helper.ts); bundled as workers/dns-helper.mjs. */
+export function dnsHelperEntry(): URL {
+  // From the bundle, import.meta.url is dist/workers/dns.mjs (this module is inlined there).
+  return bundled
+    ? new URL('./dns-helper.mjs', import.meta.url)
+    : new URL('../../workers/dns/helper.ts', import.meta.url);
+}

@@ -1,4 +1,8 @@
 // Each room's settings slice, built from the one Config (rooms never read argv/env themselves).
+
+import type { DnsSettings } from '../../workers/dns/settings.ts';
+import type { ProxySettings } from '../../workers/proxy/settings.ts';
+import type { TokenSettings } from '../../workers/token/settings.ts';
 import type { Config } from '../config.ts';
 import type { Plan } from '../domain/activation.ts';
 
@@ -20,7 +24,7 @@ export function dnsSettings(config: Config, upstreams: string[], ipv6: boolean) 
     domain: config.domain,
     upstreams,
     region: config.region,
-  };
+  } satisfies DnsSettings;
 }
 
 export function tokenSettings(config: Config, upstreams: string[]) {
@@ -32,7 +36,7 @@ export function tokenSettings(config: Config, upstreams: string[]) {
     refreshAheadSec: 300,
     idleSec: 3600,
     timeoutMs: 5000,
-  };
+  } satisfies TokenSettings;
 }
 
 export function proxySettings(
@@ -53,10 +57,8 @@ export function proxySettings(
     projectNumber: config.projectNumber,
     upstreams,
     // Development only (npm start against the emulator, no root): the front end's port instead of 443.
-    ...(config.childEnv['RUNSD_DEV_UPSTREAM_PORT']
-      ? { upstreamPort: Number(config.childEnv['RUNSD_DEV_UPSTREAM_PORT']) }
-      : {}),
-  };
+    ...(config.devUpstreamPort !== null ? { upstreamPort: config.devUpstreamPort } : {}),
+  } satisfies ProxySettings;
 }
 
 /** The child's environment in env mode: clients send absolute-form requests to our proxy. */

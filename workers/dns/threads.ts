@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { RunsdError } from '../../src/errors.ts';
 import type { MetricsJson } from '../../src/protocol.ts';
+import { dnsHelperEntry as helperEntry } from '../../src/supervisor/bundle-paths.ts';
 import type { DnsSettings } from './settings.ts';
 
 const READY_MS = 5000;
@@ -43,7 +44,7 @@ export async function startHelpers(
   };
   try {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(new URL('./helper.ts', import.meta.url), {
+      const w = new Worker(helperEntry(), {
         workerData: settings,
         name: `runsd-dns-${i + 2}`,
       });
