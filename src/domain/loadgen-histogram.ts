@@ -1,0 +1,66 @@
+// Latency histograms that cross threads. hdr-histogram-js (the HdrHistogram port: 3 significant
+// digits, any range, exact max) rather than hand-rolled buckets: percentiles of merged histograms are
+// a solved problem. A histogram crosses postMessage as plain [value, count] pairs of its non-empty
+// buckets (each value is its bucket's highest equivalent value, so re-recording it into a histogram
+// of the same precision lands in the same bucket: merging is lossless). Values are microseconds.
+import * as hdr from 'hdr-histogram-js';
+
+export type Histogram = hdr.Histogram;
+/** [microseconds, count] pairs, ascending */
+export type WireHistogram = [number, number][];
+
+export interface LatencySummary {
+  count: number;
+  /** milliseconds */
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export function createHistogram(): Histogram {
+  // 1 µs .. 1 h, auto-resizing past it; JS (not WASM) so it needs no init and no destroy.
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+export function histogramToWire(h: Histogram): WireHistogram {
+  const out: WireHistogram = [];
+  if (h.totalCount === 0) return out;
+  const it = (h as hdr.JsHistogram).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    out.push([v.valueIteratedTo, v.countAtValueIteratedTo]);
+  }
+  // The last bucket's "highest equivalent value" can exceed the true max; keep the exact max.
+  const last = out[out.length - 1];
+  if (last) last[0] = Math.min(last[0], h.maxValue);
+  return out;
+}
+
+export function mergeWire(parts: readonly WireHistogram[]): Histogram {
+  const h = createHistogram();
+  for (const part of parts) for (const [value, count] of part) h.recordValueWithCount(value, count);
+  return h;
+}
+
+const ms = (us: number) => Math.round(us) / 1000;
+
+export function summarize(h: Histogram): LatencySummary {
+  if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
+  return {
+    count: h.totalCount,
+    min: ms(h.minNonZeroValue),
+    mean: ms(h.mean),
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+  };
+}
