@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 export type LoadProtocol = 'http1' | 'h2c';
 
 export interface LoadgenOptions {
-  /** absent only with --emulator (which loads http://hello/ through runsd) */
+  /** null only with --help */
   url: string | null;
   durationMs: number;
   connections: number;
@@ -25,12 +25,15 @@ export interface LoadgenOptions {
   help: boolean;
 }
 
+/** what --emulator loads when no URL is given: the emulator's `hello` service, through runsd */
+export const EMULATOR_URL = 'http://hello/';
+
 export class LoadgenUsageError extends Error {
   readonly code = 'RUNSD_LOADGEN_USAGE';
 }
 
 export const USAGE = `usage: npm run loadgen -- [options] URL
-       npm run loadgen -- --emulator [options]
+       npm run loadgen -- --emulator [options] [URL (default http://hello/, through runsd)]
   --duration SECONDS     how long to send requests (default 5; decimals allowed)
   --connections N        concurrent connections, split across the threads (default 10)
   --streams N            concurrent streams per connection, h2c only (default 1)
@@ -42,7 +45,7 @@ export const USAGE = `usage: npm run loadgen -- [options] URL
   --proxy http://H:P     send requests through this HTTP proxy (runsd env mode), absolute form
   --timeout SECONDS      per-request timeout, counted as error TIMEOUT (default 10)
   --json                 print the report as one JSON object
-  --emulator             start the emulator + bin/runsd (env mode) and load http://hello/ through it
+  --emulator             start the emulator + bin/runsd (env mode) and load URL through it
   -h, --help             this text`;
 
 const SPEC = {
@@ -113,12 +116,9 @@ export function parseLoadgenArgs(argv: readonly string[]): LoadgenOptions {
   }
   const rawUrl = parsed.positionals[0];
   if (rawUrl === undefined && !emulator && !help) throw new LoadgenUsageError('missing URL (or --emulator)');
-  if (rawUrl !== undefined && emulator) {
-    throw new LoadgenUsageError(`--emulator loads http://hello/ through runsd; drop the URL ${rawUrl}`);
-  }
   if (emulator && v.proxy !== undefined)
     throw new LoadgenUsageError('--emulator sets the proxy itself; drop --proxy');
-  const url = rawUrl === undefined ? null : httpUrl('url', rawUrl).href;
+  const url = rawUrl === undefined ? (emulator ? EMULATOR_URL : null) : httpUrl('url', rawUrl).href;
   const proxy = v.proxy === undefined ? null : httpUrl('proxy', v.proxy).origin;
 
   const protocol = v.protocol ?? 'http1';

@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
   let emu: EmulatorTarget | null = null;
   try {
     if (o.emulator) emu = await startEmulatorTarget();
-    const url = emu?.url ?? o.url;
+    const url = o.url;
     if (url === null) throw new Error('no URL');
     const report: LoadReport = await runLoad({ ...o, url, proxy: emu?.proxy ?? o.proxy });
     if (emu) report.emulator = { identityCalls: emu.identityCalls() };

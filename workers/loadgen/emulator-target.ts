@@ -1,6 +1,6 @@
 // --emulator: Cloud Run in a box (src/emulator) plus the real bin/runsd in env mode, as `npm start`
 // runs them. runsd's command is a tiny holder that prints the HTTP_PROXY runsd gave it and then
-// waits; the load goes to http://hello/ through that proxy. Everything is on loopback.
+// waits; the load goes through that proxy (to http://hello/ unless the user names another service). Everything is on loopback.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../../src/emulator/index.ts';
 
 export interface EmulatorTarget {
-  url: string;
   proxy: string;
   identityCalls(): Record<string, number>;
   close(): Promise<void>;
@@ -86,7 +85,7 @@ export async function startEmulatorTarget(): Promise<EmulatorTarget> {
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(proxy))
       throw new Error(`unexpected HTTP_PROXY from runsd: ${proxy}`);
     child.stdout?.resume();
-    return { url: 'http://hello/', proxy, identityCalls: () => emu.metadata.stats().identityCalls, close };
+    return { proxy, identityCalls: () => emu.metadata.stats().identityCalls, close };
   } catch (err) {
     await close();
     throw err;
