@@ -54,13 +54,16 @@ const ms = (us: number) => Math.round(us) / 1000;
 
 export function summarize(h: Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
+  // A percentile reads as its bucket's highest equivalent value, which can pass the exact max.
+  const max = h.maxValue;
+  const at = (p: number) => ms(Math.min(h.getValueAtPercentile(p), max));
   return {
     count: h.totalCount,
     min: ms(h.minNonZeroValue),
     mean: ms(h.mean),
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    max: ms(h.maxValue),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: ms(max),
   };
 }

@@ -73,3 +73,13 @@ test('the wire form keeps the exact max and the counts', () => {
     max: 0,
   });
 });
+
+test('percentiles never exceed the exact max (bucket upper bounds can)', () => {
+  for (const v of [149_751, 1_000_001, 7, 65_535]) {
+    const h = createHistogram();
+    h.recordValueWithCount(v, 100);
+    const s = summarize(h);
+    assert.equal(s.max, v / 1000);
+    assert.ok(s.p50 <= s.max && s.p99 <= s.max, JSON.stringify(s));
+  }
+});

@@ -1,5 +1,5 @@
 // The load loop shared by both clients: `loops` concurrent senders, each sending one request after
-// another until the deadline, recording every outcome. At endAt + graceMs whatever is still in flight
+// another until the task's deadline, recording every outcome. At deadline + graceMs whatever is still in flight
 // is cut (the client's `cutAll` destroys its sockets), so a task always ends.
 import { createHistogram, histogramToWire } from '../../src/domain/loadgen-histogram.ts';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
@@ -10,7 +10,7 @@ import type { Outcome, TaskSpec } from './spec.ts';
 const ERROR_PAUSE_MS = 10;
 
 export async function drive(
-  spec: Pick<TaskSpec, 'startAt' | 'endAt' | 'graceMs'>,
+  spec: Pick<TaskSpec, 'durationMs' | 'graceMs'>,
   loops: number,
   send: () => Promise<Outcome>,
   cutAll: () => void,
@@ -25,16 +25,15 @@ export async function drive(
     bytesIn: 0,
     elapsedMs: 0,
   };
-  const wait = spec.startAt - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const started = Date.now();
+  const endAt = started + spec.durationMs;
   let lastDone = started;
   let cut = false;
   const inc = (r: Record<string, number>, k: string) => {
     r[k] = (r[k] ?? 0) + 1;
   };
   const loop = async () => {
-    while (!cut && Date.now() < spec.endAt) {
+    while (!cut && Date.now() < endAt) {
       const o = await send();
       if (cut) {
         result.abandoned++;
@@ -52,13 +51,10 @@ export async function drive(
       }
     }
   };
-  const timer = setTimeout(
-    () => {
-      cut = true;
-      cutAll();
-    },
-    Math.max(0, spec.endAt + spec.graceMs - Date.now()),
-  );
+  const timer = setTimeout(() => {
+    cut = true;
+    cutAll();
+  }, spec.durationMs + spec.graceMs);
   try {
     await Promise.all(Array.from({ length: loops }, loop));
   } finally {
@@ -66,6 +62,6 @@ export async function drive(
     cutAll();
   }
   result.latency = histogramToWire(hist);
-  result.elapsedMs = Math.min(lastDone, spec.endAt + spec.graceMs) - started;
+  result.elapsedMs = Math.min(lastDone, endAt + spec.graceMs) - started;
   return result;
 }

@@ -11,11 +11,9 @@ export interface TaskSpec {
   /** this task's share of --connections */
   connections: number;
   streams: number;
-  /** epoch ms: the first requests start then (all workers together, once they are up) */
-  startAt: number;
-  /** epoch ms: no request starts after it */
-  endAt: number;
-  /** requests still in flight this long after endAt are cut (counted as abandoned) */
+  /** each task runs this long from its own start (worker threads start at slightly different times) */
+  durationMs: number;
+  /** requests still in flight this long after the task's deadline are cut (counted as abandoned) */
   graceMs: number;
   timeoutMs: number;
 }
