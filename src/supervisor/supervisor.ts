@@ -177,7 +177,8 @@ async function startRooms(
   await rooms.startAll(specs);
   const started: Started = { ipv6, facts: await initialFacts(config, rooms, log) };
   await rooms.setFacts(started.facts);
-  if (started.facts.region === null || started.facts.projectNumber === null)
+  // A project hash makes the project number unnecessary (legacy URLs); the region is always needed.
+  if (started.facts.region === null || (started.facts.projectNumber === null && config.projectHash === null))
     void retryFacts(config, rooms, started, log);
   return started;
 }
