@@ -90,7 +90,8 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
   // SERVICE.<zone> (no region) is what the search list `run.internal` yields while the region is not
   // known yet (metadata outage at start-up): answer it too, so the app reaches the proxy, which maps
   // it to the own region or says clearly why it cannot.
-  const service = labels.length === 1 ? first : labels.length === 2 && second && isRegion(second) ? first : undefined;
+  const service =
+    labels.length === 1 ? first : labels.length === 2 && second && isRegion(second) ? first : undefined;
   if (service === undefined || !isServiceName(service)) return { kind: 'nxdomain', zone };
   const records: Answer[] = [];
   if (type === 'A' || type === 'ANY') records.push(rr(owner, 'A', opts.ttl, '127.0.0.1'));
