@@ -2,6 +2,7 @@
 // can read this process's CPU time from /proc. argv[2]: JSON {metadataHost, dns, frontendPort, caPem}.
 import { createLogger } from '../src/log.ts';
 import { Rooms } from '../src/supervisor/rooms.ts';
+import { baseProxySettings } from '../test/helpers/proxy-settings.ts';
 import type { ProxySettings } from '../workers/proxy/settings.ts';
 
 const a = JSON.parse(process.argv[2]!) as {
@@ -16,15 +17,7 @@ const rooms = new Rooms(
   { region: 'us-central1', projectNumber: '123456789012', projectId: 'emu' },
 );
 const proxy: ProxySettings = {
-  mode: 'dns',
-  host4: '127.0.0.1',
-  host6: null,
-  port: 0,
-  domain: 'run.internal.',
-  urlFormat: 'auto',
-  authHeader: 'x-serverless-authorization',
-  projectHash: null,
-  projectNumber: null,
+  ...baseProxySettings(),
   upstreams: [a.dns],
   upstreamPort: a.frontendPort,
   ca: a.caPem,

@@ -87,15 +87,16 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
   const [first, second] = labels;
   // REGION.<zone> has names below it: an empty non-terminal is NODATA, not NXDOMAIN (RFC 8020).
   if (labels.length === 1 && first !== undefined && isRegion(first)) return { kind: 'nodata', zone };
-  if (labels.length === 2 && first !== undefined && second !== undefined) {
-    if (isServiceName(first) && isRegion(second)) {
-      const records: Answer[] = [];
-      if (type === 'A' || type === 'ANY') records.push(rr(owner, 'A', opts.ttl, '127.0.0.1'));
-      if ((type === 'AAAA' || type === 'ANY') && opts.ipv6) records.push(rr(owner, 'AAAA', opts.ttl, '::1'));
-      return records.length > 0 ? { kind: 'answer', zone, records } : { kind: 'nodata', zone };
-    }
-  }
-  return { kind: 'nxdomain', zone };
+  // SERVICE.<zone> (no region) is what the search list `run.internal` yields while the region is not
+  // known yet (metadata outage at start-up): answer it too, so the app reaches the proxy, which maps
+  // it to the own region or says clearly why it cannot.
+  const service =
+    labels.length === 1 ? first : labels.length === 2 && second && isRegion(second) ? first : undefined;
+  if (service === undefined || !isServiceName(service)) return { kind: 'nxdomain', zone };
+  const records: Answer[] = [];
+  if (type === 'A' || type === 'ANY') records.push(rr(owner, 'A', opts.ttl, '127.0.0.1'));
+  if ((type === 'AAAA' || type === 'ANY') && opts.ipv6) records.push(rr(owner, 'AAAA', opts.ttl, '::1'));
+  return records.length > 0 ? { kind: 'answer', zone, records } : { kind: 'nodata', zone };
 }
 
 /** Whether `zone`'s labels occur inside `name` (label-aligned) with more labels after them. */

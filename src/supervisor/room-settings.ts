@@ -24,6 +24,7 @@ export function dnsSettings(config: Config, upstreams: string[], ipv6: boolean) 
     domain: config.domain,
     upstreams,
     region: config.region,
+    threads: config.dnsThreads,
   } satisfies DnsSettings;
 }
 

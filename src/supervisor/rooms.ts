@@ -113,7 +113,7 @@ export class Rooms extends EventEmitter {
     });
     const info = await this.awaitReady(spec.name, worker);
     const live: Live = {
-      spec,
+      spec: pinPort(spec, info),
       worker,
       control: Comlink.wrap<RoomControl>(control.port1 as unknown as Comlink.Endpoint),
       controlPort: control.port1,
@@ -278,4 +278,15 @@ export class Rooms extends EventEmitter {
     );
     this.live.clear();
   }
+}
+
+/**
+ * A restarted room must come back on the port it bound first (port 0 = "any free port"): the
+ * child's HTTP_PROXY (env mode) and resolv.conf point at it. Restarts use the returned spec.
+ */
+function pinPort(spec: RoomSpec, info: RoomInfo): RoomSpec {
+  const settings = spec.settings as { port?: unknown } | null;
+  const bound = info['port'];
+  if (typeof bound !== 'number' || bound <= 0 || typeof settings?.port !== 'number') return spec;
+  return { ...spec, settings: { ...settings, port: bound } };
 }

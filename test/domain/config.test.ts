@@ -96,6 +96,8 @@ test('new flags and their environment fallbacks', () => {
   assert.equal(c.authHeader, 'authorization');
   assert.deepEqual(c.metricsAddr, { host: '127.0.0.1', port: 9090 });
   assert.equal(c.logFormat, 'json');
+  assert.equal(c.dnsThreads, 1);
+  assert.equal(run(['-dns_threads', '2', 'app']).dnsThreads, 2);
   const e = run(['app'], {
     GCE_METADATA_HOST: 'meta:80',
     CLOUD_RUN_PROJECT_HASH: 'xyz123',
@@ -127,6 +129,7 @@ test('bad values are rejected with the flag and value named', () => {
     [['-url_format=x', 'a'], /-url_format/],
     [['-auth_header=x-foo', 'a'], /-auth_header: expected one of x-serverless-authorization, authorization/],
     [['-log_format=xml', 'a'], /-log_format/],
+    [['-dns_threads=0', 'a'], /invalid value "0" for -dns_threads: expected a whole number from 1 to 8/],
     [['-gcp_region=US Central', 'a'], /-gcp_region: expected a region like us-central1/],
     [['-project_number=abc', 'a'], /-project_number/],
     [['-metrics_addr=9090', 'a'], /-metrics_addr: expected \[HOST\]:PORT/],

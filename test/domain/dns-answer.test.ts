@@ -25,8 +25,10 @@ describe('classify', () => {
     ['us-central1.run.internal.', 'A', 'nodata', null],
     ['run.internal.', 'A', 'nodata', null],
     ['run.internal.', 'SOA', 'answer', null],
+    // SERVICE.<zone>: the search list while the region is unknown (metadata outage at start-up).
+    ['hello.run.internal.', 'A', 'answer', '127.0.0.1'],
+    ['hello.run.internal.', 'MX', 'nodata', null],
     // Search-suffixed and badly shaped names inside the zone: NXDOMAIN, never forwarded.
-    ['hello.run.internal.', 'A', 'nxdomain', null],
     ['hello.us-central1.us-central1.run.internal.', 'A', 'nxdomain', null],
     ['api.example.com.us-central1.run.internal.', 'A', 'nxdomain', null],
     ['api.example.com.us-central1.run.internal.', 'AAAA', 'nxdomain', null],

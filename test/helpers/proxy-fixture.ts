@@ -8,6 +8,7 @@ import { staticLookup } from '../../workers/proxy/lookup.ts';
 import { proxyMetrics } from '../../workers/proxy/metrics.ts';
 import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/proxy.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
+import { baseProxySettings } from './proxy-settings.ts';
 
 export const FACTS: Facts = { region: 'us-central1', projectNumber: '123456789012', projectId: 'proj' };
 
@@ -36,15 +37,7 @@ export async function startProxy(
         }
       : tokens;
   const settings: ProxySettings = {
-    mode: 'dns',
-    host4: '127.0.0.1',
-    host6: null,
-    port: 0,
-    domain: 'run.internal.',
-    urlFormat: 'auto',
-    authHeader: 'x-serverless-authorization',
-    projectHash: null,
-    projectNumber: null,
+    ...baseProxySettings(),
     upstreams: [],
     upstreamPort: upstream.port,
     ca: upstream.caPem,

@@ -12,6 +12,7 @@ import { ECHO_PROTO_PATH, type Emulator, startEmulator } from '../../src/emulato
 import { createLogger } from '../../src/log.ts';
 import { Rooms } from '../../src/supervisor/rooms.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
+import { baseProxySettings } from '../helpers/proxy-settings.ts';
 
 const run = promisify(execFile);
 let emu: Emulator;
@@ -31,15 +32,7 @@ async function startRooms(over: Partial<ProxySettings>): Promise<{ rooms: Rooms;
     { region: emu.region, projectNumber: emu.projectNumber, projectId: 'emu-project' },
   );
   const proxy: ProxySettings = {
-    mode: 'dns',
-    host4: '127.0.0.1',
-    host6: null,
-    port: 0,
-    domain: 'run.internal.',
-    urlFormat: 'auto',
-    authHeader: 'x-serverless-authorization',
-    projectHash: null,
-    projectNumber: null,
+    ...baseProxySettings(),
     // *.run.app resolves through the emulator's upstream DNS, as through the original nameservers.
     upstreams: [emu.dns.address],
     upstreamPort: emu.frontend.port,

@@ -82,13 +82,17 @@ test('a room that crashes after READY is restarted and re-linked to its peer', a
     rooms.once('restart', (n: string, a: number) => resolve([n, a])),
   );
   await rooms.startAll([
-    { name: 'token', entry, settings: { behaviour: 'crash-once', marker: join(dir, 'm') } },
+    { name: 'token', entry, settings: { behaviour: 'crash-once', marker: join(dir, 'm'), port: 0 } },
     { name: 'proxy', entry, settings: { behaviour: 'ready' }, peers: ['token'] },
   ]);
+  const firstPort = rooms.info('token')?.['port'];
+  assert.equal(typeof firstPort, 'number');
   assert.deepEqual(await restarted, ['token', 1]);
   // Wait until the new token room is live and linked again.
   for (let i = 0; i < 200 && rooms.restarts('token') !== 1; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(rooms.restarts('token'), 1);
+  // Port 0 was pinned to the port bound first, so the restarted room reports the same one.
+  assert.equal(rooms.info('token')?.['port'], firstPort);
   // The restarted token room got a fresh channel to the proxy (the proxy got the other end via attachPeer).
   const token = new Map(rooms.controls()).get('token') as unknown as { askPeer(n: string): Promise<string> };
   assert.equal(await token.askPeer('proxy'), 'proxy');

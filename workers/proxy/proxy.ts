@@ -93,7 +93,15 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
       return await src.get(audience);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
-      throw new RunsdError('RUNSD_TOKEN_FETCH', `no ID token for ${audience}: ${msg}`, { cause: err });
+      // The token room's own errors already name the audience; others (port timeout) get it here.
+      const code = (err as { code?: unknown })?.code;
+      throw new RunsdError(
+        'RUNSD_TOKEN_FETCH',
+        code === 'RUNSD_TOKEN_FETCH' ? msg : `no ID token for ${audience}: ${msg}`,
+        {
+          cause: err,
+        },
+      );
     }
   };
 
