@@ -147,3 +147,35 @@ test('errors are counted by code', async (t) => {
   assert.match(text, /runsd_proxy_requests_total\{service="hello",protocol="http1",code_class="2xx"\} 1/);
   assert.match(text, /runsd_proxy_upstream_sessions 1/);
 });
+
+function raw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.end(request));
+    let out = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => (out += d));
+    sock.on('close', () => resolve(out));
+    sock.on('error', reject);
+  });
+}
+
+test('a malformed absolute URL gets a 400 naming it, and the proxy keeps serving', async (t) => {
+  const up = await startFakeUpstream();
+  const f = await startProxy(up);
+  t.after(async () => {
+    await f.proxy.close();
+    await up.close();
+  });
+  for (const target of ['http://%zz/', 'http://[::1/x']) {
+    for (const upgrade of ['', 'Connection: Upgrade\r\nUpgrade: websocket\r\n']) {
+      const out = await raw(
+        f.port,
+        `GET ${target} HTTP/1.1\r\nHost: hello\r\n${upgrade}Connection: close\r\n\r\n`,
+      );
+      // Either "not a service name" (400) or "not an internal name" (403): a clear answer, no crash.
+      assert.match(out, /^HTTP\/1\.1 40[03] /, `${target} ${upgrade}`);
+      assert.match(out, /x-runsd-error: RUNSD_(BAD_HOST|NOT_RELAY)/i);
+    }
+  }
+  assert.equal((await get(f, 'hello')).status, 200);
+});
