@@ -93,10 +93,20 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
     h[':authority'] = o.host;
     stream = session.request(h, { endStream: feeder === null });
   } catch (err) {
-    // The session started closing between get() and request(): a fresh one will take it.
-    o.pool.retire(o.host, session);
-    if (canRetry(a)) return attempt(a);
-    return Promise.reject(new RunsdError('RUNSD_UPSTREAM_RESET', `${o.host}: ${(err as Error).message}`));
+    // Only a session that started closing between get() and request() is replaced and the request
+    // retried; any other throw is about the request itself (e.g. h2 CONNECT headers) and must not
+    // cost healthy sessions.
+    if (session.closed || session.destroyed) {
+      o.pool.retire(o.host, session);
+      if (canRetry(a)) return attempt(a);
+      return Promise.reject(new RunsdError('RUNSD_UPSTREAM_RESET', `${o.host}: ${(err as Error).message}`));
+    }
+    return Promise.reject(
+      new RunsdError(
+        'RUNSD_UPSTREAM_CONNECT',
+        `${o.host}: request refused by the HTTP/2 client: ${(err as Error).message}`,
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     let responded = false;
