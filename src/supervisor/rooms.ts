@@ -39,10 +39,16 @@ interface Live {
   controlPort: MessagePort;
   info: RoomInfo;
   restarts: number;
+  /** Crashes in a row, each within CRASH_WINDOW_MS of its start: drives the backoff. */
+  streak: number;
+  startedAt: number;
   stopping: boolean;
 }
 
-/** Events: 'restart' (name, attempt), 'crash' (name, error), 'gave-up' (name, error). */
+/** A room that ran this long before crashing restarts without backoff again. */
+const CRASH_WINDOW_MS = 30_000;
+
+/** Events: 'ready' (name), 'restart' (name, attempt), 'crash' (name, error), 'gave-up' (name, error). */
 export class Rooms extends EventEmitter {
   private readonly live = new Map<string, Live>();
   private readonly opts: Required<RoomsOptions>;
@@ -74,10 +80,10 @@ export class Rooms extends EventEmitter {
 
   /** Starts rooms in the given order; peers must come earlier in the list or be started together. */
   async startAll(specs: RoomSpec[]): Promise<void> {
-    await Promise.all(specs.map((s) => this.start(s, 0)));
+    await Promise.all(specs.map((s) => this.start(s, 0, 0)));
   }
 
-  private async start(spec: RoomSpec, restarts: number): Promise<Live> {
+  private async start(spec: RoomSpec, restarts: number, streak: number): Promise<Live> {
     const control = new MessageChannel();
     const peers: Record<string, MessagePort> = {};
     const transfer: MessagePort[] = [control.port2];
@@ -119,11 +125,23 @@ export class Rooms extends EventEmitter {
       controlPort: control.port1,
       info,
       restarts,
+      streak,
+      startedAt: performance.now(),
       stopping: false,
     };
     this.live.set(spec.name, live);
+    this.emit('ready', spec.name);
     worker.on('exit', (code) => this.onExit(live, code));
-    worker.on('error', (err) => this.emit('crash', spec.name, err));
+    worker.on('error', (err) => {
+      // Say why a room died (the exit code alone does not): the uncaught error's first stack frame.
+      this.opts.log.warn(`room ${spec.name} crashed: ${err.message}`, {
+        at: err.stack
+          ?.split('\n')
+          .find((l: string) => l.trim().startsWith('at '))
+          ?.trim(),
+      });
+      this.emit('crash', spec.name, err);
+    });
     // Hand the other ends to the peers that are already running (they may still be starting).
     for (const [peerName, port] of pending) this.deliverPeer(peerName, spec.name, port);
     return live;
@@ -201,8 +219,9 @@ export class Rooms extends EventEmitter {
     this.live.delete(live.spec.name);
     live.controlPort.close();
     const attempt = live.restarts + 1;
+    const streak = performance.now() - live.startedAt < CRASH_WINDOW_MS ? live.streak + 1 : 1;
     const { initial, max } = this.opts.backoffMs;
-    const delay = Math.min(max, initial * 2 ** Math.min(live.restarts, 16));
+    const delay = Math.min(max, initial * 2 ** Math.min(streak - 1, 16));
     this.opts.log.warn(`room ${live.spec.name} stopped unexpectedly; restarting`, {
       exit_code: code,
       attempt,
@@ -211,11 +230,17 @@ export class Rooms extends EventEmitter {
     this.emit('restart', live.spec.name, attempt);
     setTimeout(() => {
       if (this.closing) return;
-      this.start(live.spec, attempt).catch((err: unknown) => {
+      this.start(live.spec, attempt, streak).catch((err: unknown) => {
         // A restart that fails its bootstrap is retried with backoff too: the room worked before.
         this.opts.log.error(`room ${live.spec.name} could not be restarted`, { error: String(err) });
         this.emit('gave-up', live.spec.name, err);
-        const ghost: Live = { ...live, restarts: attempt, stopping: false };
+        const ghost: Live = {
+          ...live,
+          restarts: attempt,
+          streak,
+          startedAt: performance.now(),
+          stopping: false,
+        };
         this.live.set(live.spec.name, ghost);
         this.onExit(ghost, -1);
       });

@@ -70,7 +70,11 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
       projectId: null,
     },
   );
-  rooms.on('restart', (room: string) => metrics.roomRestarts.inc({ room }));
+  rooms.on('restart', (room: string) => {
+    metrics.roomRestarts.inc({ room });
+    metrics.roomsUp.set({ room }, 0);
+  });
+  rooms.on('ready', (room: string) => metrics.roomsUp.set({ room }, 1));
   let metricsServer: Server | null = null;
   // A signal before the child exists aborts start-up; the 'exit' hook restores resolv.conf.
   const early = (sig: NodeJS.Signals) => {
@@ -113,7 +117,6 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
         log,
       );
     }
-    for (const n of rooms.names()) metrics.roomsUp.set({ room: n }, 1);
     const env =
       plan.mode === 'env' && plan.proxy
         ? envModeChildEnv(config.childEnv, Number(rooms.info('proxy')?.['port']))

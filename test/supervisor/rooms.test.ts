@@ -71,6 +71,25 @@ test('a room that never answers times out', async (t) => {
   );
 });
 
+test('an uncaught error in a room is logged with its message before the restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'runsd-rooms-'));
+  const rooms = makeRooms();
+  t.after(async () => {
+    await rooms.closeAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ready: string[] = [];
+  rooms.on('ready', (n: string) => ready.push(n));
+  const restarted = new Promise((resolve) => rooms.once('restart', resolve));
+  await rooms.startAll([
+    { name: 'dns', entry, settings: { behaviour: 'throw-later', marker: join(dir, 'm') } },
+  ]);
+  await restarted;
+  assert.match(lines.join(''), /room dns crashed: fixture error after ready/);
+  for (let i = 0; i < 200 && ready.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(ready, ['dns', 'dns']);
+});
+
 test('a room that crashes after READY is restarted and re-linked to its peer', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'runsd-rooms-'));
   const rooms = makeRooms();
@@ -97,4 +116,6 @@ test('a room that crashes after READY is restarted and re-linked to its peer', a
   const token = new Map(rooms.controls()).get('token') as unknown as { askPeer(n: string): Promise<string> };
   assert.equal(await token.askPeer('proxy'), 'proxy');
   assert.match(lines.join(''), /room token stopped unexpectedly; restarting exit_code=7 attempt=1/);
+  // Up for less than 30 s before the crash: the first step of the backoff (20 ms here).
+  assert.match(lines.join(''), /attempt=1 delay_ms=20/);
 });
