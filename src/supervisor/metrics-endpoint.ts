@@ -43,6 +43,11 @@ export async function startMetricsEndpoint(
     });
   });
   server.unref();
+  // Loopback is enough for the Cloud Run Prometheus sidecar (same instance); anything wider is the
+  // user's explicit choice, but worth saying: runsd's other listeners never leave loopback.
+  if (!/^(127\.|::1$|localhost$)/.test(addr.host)) {
+    log.warn('metrics endpoint is reachable beyond loopback', { addr: `${addr.host}:${addr.port}` });
+  }
   log.info(1, 'metrics endpoint listening', { addr: `${addr.host}:${addr.port}` });
   return server;
 }
