@@ -41,7 +41,8 @@ export function requestTarget(req: IncomingMessage): { path: string; authority: 
   if (url.charCodeAt(0) !== 47 /* '/' */ && /^http:\/\//i.test(url)) {
     // A malformed absolute URL (`http://%zz/`, `http://[::1/`) must not throw here (that would kill
     // the room): keep its raw authority, which routing then rejects with a 400 naming it.
-    if (!URL.canParse(url)) return { path: '/', authority: url.slice(7).split(/[/?#]/)[0] ?? '', absolute: true };
+    if (!URL.canParse(url))
+      return { path: '/', authority: url.slice(7).split(/[/?#]/)[0] ?? '', absolute: true };
     const u = new URL(url);
     return { path: `${u.pathname}${u.search}`, authority: u.host, absolute: true };
   }
