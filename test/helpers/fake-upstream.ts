@@ -75,6 +75,11 @@ export async function startFakeUpstream(
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     state.requests++;
     const url = new URL(req.url ?? '/', 'https://x');
+    if (url.pathname === '/interim-then-silence') {
+      // A 103 Early Hints, then never the final response.
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      return;
+    }
     if (url.pathname === '/sse') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let i = 0;

@@ -179,3 +179,15 @@ test('a malformed absolute URL gets a 400 naming it, and the proxy keeps serving
   }
   assert.equal((await get(f, 'hello')).status, 200);
 });
+
+test('an interim response without a final one still ends in a 504', { timeout: 10_000 }, async (t) => {
+  const up = await startFakeUpstream();
+  const f = await startProxy(up, { timeoutMs: 300 });
+  t.after(async () => {
+    await f.proxy.close();
+    await up.close();
+  });
+  const r = await get(f, 'hello', '/interim-then-silence');
+  assert.equal(r.status, 504);
+  assert.equal(r.code, 'RUNSD_UPSTREAM_TIMEOUT');
+});

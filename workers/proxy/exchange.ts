@@ -119,12 +119,14 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
       reject(timeoutError(a));
     }, o.timeoutMs);
     stream.on('response', (h, flags) => {
+      feeder?.commit();
+      const status = Number(h[':status']);
+      // An interim response (100, 103): node emits the final one too. Until it comes, the response
+      // timeout keeps running, so an upstream that never sends it still ends in a 504.
+      if (status >= 100 && status < 200) return;
       responded = true;
       clearTimeout(timer);
-      feeder?.commit();
       o.onHeaders?.();
-      const status = Number(h[':status']);
-      if (status >= 100 && status < 200) return; // an interim response; node emits the final one too
       settled = true;
       relay(
         a,
