@@ -6,6 +6,9 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 
+/** How long a new connection may stay silent before its first bytes (then it is closed). */
+const FIRST_BYTES_TIMEOUT_MS = 30_000;
+
 const PREFACE = Buffer.from('PRI ');
 
 export interface ListenerHandlers {
@@ -55,12 +58,17 @@ export function createListener(h: ListenerHandlers): Listener {
 
   const dispatch = (socket: Duplex) => {
     let buf: Buffer | null = null;
+    // A connection that never sends its first bytes would otherwise stay open forever: the
+    // HTTP servers' own timeouts only start once it has been handed to them.
+    const net_ = socket instanceof net.Socket ? socket : null;
+    net_?.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
     const onData = (chunk: Buffer) => {
       buf = buf ? Buffer.concat([buf, chunk]) : chunk;
       const n = Math.min(buf.length, PREFACE.length);
       const prefix = buf.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (prefix && n < PREFACE.length) return; // too few bytes to tell yet
       socket.off('data', onData);
+      net_?.setTimeout(0);
       socket.pause();
       socket.unshift(buf);
       (prefix ? h2 : h1).emit('connection', socket);
