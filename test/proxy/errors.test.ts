@@ -191,3 +191,23 @@ test('an interim response without a final one still ends in a 504', { timeout: 1
   assert.equal(r.status, 504);
   assert.equal(r.code, 'RUNSD_UPSTREAM_TIMEOUT');
 });
+
+test('CONNECT over h2c gets a 405 and opens no upstream connection', async (t) => {
+  const up = await startFakeUpstream();
+  const f = await startProxy(up);
+  t.after(async () => {
+    await f.proxy.close();
+    await up.close();
+  });
+  const c = http2.connect(`http://127.0.0.1:${f.port}`);
+  t.after(() => c.close());
+  const h = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    const s = c.request({ ':method': 'CONNECT', ':authority': 'hello:80' });
+    s.on('response', resolve);
+    s.on('error', reject);
+    s.resume();
+  });
+  assert.equal(h[':status'], 405);
+  assert.equal(h['x-runsd-error'], 'RUNSD_METHOD');
+  assert.equal(up.requests, 0);
+});

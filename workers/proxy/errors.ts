@@ -9,6 +9,8 @@ export function statusFor(code: ErrorCode): number {
       return 400;
     case 'RUNSD_NOT_RELAY':
       return 403;
+    case 'RUNSD_METHOD':
+      return 405;
     case 'RUNSD_TOKEN_FETCH':
     case 'RUNSD_FACT_MISSING':
     case 'RUNSD_PORT_TIMEOUT':
@@ -27,6 +29,7 @@ const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_BAD_HOST:
     'call a service as http://SERVICE, http://SERVICE.REGION or http://SERVICE.REGION.run.internal',
   RUNSD_NOT_RELAY: 'runsd only forwards requests for internal service names',
+  RUNSD_METHOD: 'send the request itself over h2c, or CONNECT over HTTP/1.1 in env mode',
   RUNSD_TOKEN_FETCH: 'check the metadata server and the service account; retry shortly',
   RUNSD_FACT_MISSING: 'retry shortly, or pass the missing value as a flag',
   RUNSD_UPSTREAM_CONNECT: 'check that the service exists and its URL resolves',

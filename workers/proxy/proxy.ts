@@ -122,6 +122,10 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
       done(e.status);
     };
     try {
+      // CONNECT over h2 (RFC 8441 tunnels included) cannot be forwarded as a request upstream.
+      if (ds.protocol !== 'http1' && ds.method === 'CONNECT') {
+        throw new RunsdError('RUNSD_METHOD', `${ds.authority}: CONNECT over HTTP/2 is not supported`);
+      }
       const r = route(ds.authority, ds.absolute);
       if (r.kind === 'plain') {
         service = '-external';
