@@ -40,6 +40,8 @@ export function upstreamSecureContext(extraPem?: string): tls.SecureContext {
   return tls.createSecureContext({ ca: [...ca] });
 }
 
+const MAX_IDLE_ENTRIES = 1024;
+
 export class UpstreamPool {
   private readonly entries = new Map<string, Entry>();
   private readonly opts: PoolOptions;
@@ -49,10 +51,25 @@ export class UpstreamPool {
     this.opts = opts;
   }
 
+  private pruneIdle(): void {
+    for (const [host, e] of this.entries) {
+      const live = e.session !== null && !e.session.closed && !e.session.destroyed;
+      if (!live && e.connecting === null && e.agent === null) this.entries.delete(host);
+    }
+  }
+
+  /** Entries held (for tests and metrics). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** A usable upstream for host (e.g. "hello-123.us-central1.run.app"), connecting if needed. */
   get(host: string): Upstream | Promise<Upstream> {
     let e = this.entries.get(host);
     if (!e) {
+      // Entries are per service host; an app that calls many names (or mistyped ones) must not grow
+      // this forever: past a bound, drop the entries that hold no connection.
+      if (this.entries.size >= MAX_IDLE_ENTRIES) this.pruneIdle();
       e = { host, session: null, connecting: null, agent: null };
       this.entries.set(host, e);
     }
