@@ -28,5 +28,5 @@ test('entries without a connection are pruned past the bound', async () => {
   }
   assert.equal(failures, 2500);
   assert.ok(pool.size <= 1025, `pool holds ${pool.size} entries`);
-  pool.close();
+  await pool.close();
 });
