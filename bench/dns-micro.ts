@@ -3,14 +3,12 @@
 
 import * as dnsPacket from 'dns-packet';
 import { Registry } from 'prom-client';
+import { baseDnsSettings } from '../test/helpers/dns-settings.ts';
 import { buildDnsCore } from '../workers/dns/room.ts';
 
 const core = buildDnsCore(
   {
-    host4: '127.0.0.1',
-    host6: null,
-    port: 0,
-    domain: 'run.internal.',
+    ...baseDnsSettings({ upstreams: [] }),
     upstreams: ['127.0.0.1:9'],
     region: null,
   },
@@ -48,10 +46,7 @@ const { startUpstreamDns } = await import('../src/emulator/dns.ts');
 const up = await startUpstreamDns({ frontendAddress: '127.0.0.3', metadataAddress: '127.0.0.4' });
 const core2 = buildDnsCore(
   {
-    host4: '127.0.0.1',
-    host6: null,
-    port: 0,
-    domain: 'run.internal.',
+    ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
     region: null,
   },

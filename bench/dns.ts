@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startUpstreamDns } from '../src/emulator/dns.ts';
 import { createLogger } from '../src/log.ts';
 import { Rooms } from '../src/supervisor/rooms.ts';
+import { baseDnsSettings } from '../test/helpers/dns-settings.ts';
 import type { DnsSettings } from '../workers/dns/settings.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -26,10 +27,7 @@ async function startRoom(threads: number): Promise<{ port: number; rooms: Rooms 
     { region: null, projectNumber: null, projectId: null },
   );
   const settings: DnsSettings = {
-    host4: '127.0.0.1',
-    host6: null,
-    port: 0,
-    domain: 'run.internal.',
+    ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
     region: 'us-central1',
     cacheSize: 200_000,

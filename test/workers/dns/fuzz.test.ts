@@ -7,6 +7,7 @@ import { startUpstreamDns } from '../../../src/emulator/dns.ts';
 import { buildDnsCore, startDns } from '../../../workers/dns/room.ts';
 import type { DnsSettings } from '../../../workers/dns/settings.ts';
 import { decode, encodeQuery, frame, tcpRaw, udpQuery, udpRaw } from '../../helpers/dns-client.ts';
+import { baseDnsSettings } from '../../helpers/dns-settings.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -56,10 +57,7 @@ test('100k random and mutated packets: no crash, no rejection; the room answers 
   const up = await startUpstreamDns({ frontendAddress: '127.0.0.3', metadataAddress: '127.0.0.4' });
   t.after(() => up.close());
   const settings: DnsSettings = {
-    host4: '127.0.0.1',
-    host6: null,
-    port: 0,
-    domain: 'run.internal.',
+    ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
     region: null,
     attemptMs: 200,
