@@ -17,9 +17,13 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-function connectionTokens(h: Headers): Set<string> {
-  const out = new Set<string>();
+const NONE: ReadonlySet<string> = new Set();
+
+function connectionTokens(h: Headers): ReadonlySet<string> {
   const c = h['connection'];
+  // Most requests name nothing (HTTP/2 never does): no Set per request then.
+  if (c === undefined) return NONE;
+  const out = new Set<string>();
   for (const v of Array.isArray(c) ? c : c ? [c] : [])
     for (const t of v.split(',')) {
       const n = t.trim().toLowerCase();
@@ -54,17 +58,17 @@ export function hasCredential(h: Headers, header: TokenPlacement['header']): boo
 
 /**
  * Request headers for the upstream: end-to-end headers, TE: trailers kept (gRPC needs it), the
- * token in the configured header unless the client brought its own.
+ * credential (`Bearer <token>`) in the configured header unless the client brought its own.
  */
 export function upstreamRequestHeaders(
   h: Headers,
-  token: string | null,
+  credential: string | null,
   header: TokenPlacement['header'],
 ): Headers {
   const out = endToEnd(h);
   const te = h['te'];
   if (typeof te === 'string' && /(^|,)\s*trailers\s*(;|,|$)/i.test(te)) out['te'] = 'trailers';
-  if (token !== null && !hasCredential(h, header)) out[header] = `Bearer ${token}`;
+  if (credential !== null && !hasCredential(h, header)) out[header] = credential;
   return out;
 }
 

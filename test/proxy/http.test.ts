@@ -207,6 +207,33 @@ test('-auth_header=authorization: the token goes in Authorization, only when abs
   assert.equal((await ask([], '[::1]'))['authorization'], `Bearer tok-for-${AUD}`);
 });
 
+test('a token held locally is used without asking the source; a rotated one replaces it', async (t) => {
+  let held: string | null = null;
+  const asked: string[] = [];
+  const g = await startProxy(
+    up,
+    {},
+    {
+      cached: (aud) => (held === null ? null : `${held}-${aud}`),
+      get: async (aud) => {
+        asked.push(aud);
+        return `fetched-${aud}`;
+      },
+    },
+  );
+  t.after(() => g.proxy.close());
+  const token = async () => {
+    const { stdout } = await run('curl', ['-sS', '-H', 'Host: hello', `http://127.0.0.1:${g.port}/`]);
+    return JSON.parse(stdout).headers['x-serverless-authorization'];
+  };
+  assert.equal(await token(), `Bearer fetched-${AUD}`, 'a miss waits for get()');
+  held = 'one';
+  for (let i = 0; i < 5; i++) assert.equal(await token(), `Bearer one-${AUD}`);
+  held = 'two';
+  assert.equal(await token(), `Bearer two-${AUD}`, 'a rotated token is not shadowed by the cached header');
+  assert.deepEqual(asked, [AUD]);
+});
+
 test('clients that vanish mid-upload or mid-download do not hurt the proxy', async () => {
   // Upload: half a body, then the socket is destroyed.
   await new Promise<void>((resolve) => {

@@ -65,12 +65,14 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
     trailersOk: false,
     headersSent: () => res.headersSent,
     respond(status, headers, endStream) {
-      // Headers, a small body and the end usually arrive in one read from the upstream: cork so
-      // they leave in one write instead of three.
+      // Headers, a small body and the end usually arrive in one read from the upstream, but node
+      // hands them over in separate ticks: cork until the loop has run every callback of this read
+      // (setImmediate), so they leave in one write instead of two or three. res.end() uncorks
+      // fully, so a complete small response goes out at once; a streamed one is flushed right after.
       const sock = res.socket;
       if (sock && !endStream) {
         sock.cork();
-        process.nextTick(() => sock.uncork());
+        setImmediate(() => sock.uncork());
       }
       res.writeHead(status, headers as Record<string, string | string[]>);
       if (endStream) res.end();

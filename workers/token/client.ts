@@ -13,6 +13,8 @@ export interface TokenClientOptions {
   /** Bound on one wait for the token room (its own retries included). */
   timeoutMs?: number;
   now?: () => number;
+  /** How often expired mirror entries are dropped (default 60 s; 0 = never, tests call sweep()). */
+  sweepMs?: number;
 }
 
 export interface TokenClient {
@@ -20,7 +22,17 @@ export interface TokenClient {
   get(audience: string): Promise<string>;
   /** The mirror's usable entry, or null; never asks the room. */
   peek(audience: string): Token | null;
+  /**
+   * The hot path: the mirror's token for `audience` if usable (asking the room in the background
+   * when it nears expiry), else null — then the caller uses get(). Synchronous, so a request that
+   * hits the mirror costs no promise and no microtask.
+   */
+  cached(audience: string): string | null;
+  /** Mirror entries held (expired ones are swept; tests read this). */
+  readonly size: number;
   replacePort(port: MessagePort): void;
+  /** Drops expired entries now (the timer does this every `sweepMs`). */
+  sweep(): void;
   close(): void;
 }
 
@@ -91,17 +103,35 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
     return m && usable(t, m.receivedAt, m.expiresAt) ? m : null;
   };
 
+  const cached = (audience: string): string | null => {
+    const t = now();
+    const m = fresh(audience, t);
+    if (!m) return null;
+    // Near expiry: keep answering from the mirror while the room is asked in the background.
+    if (t >= m.staleAt && !inflight.has(audience)) ask(audience).catch(() => {});
+    return m.value;
+  };
+
+  // An app that called many audiences once would otherwise keep every token (and its audience)
+  // for the life of the process: entries past their use are dropped on a slow timer.
+  const sweep = () => {
+    const t = now();
+    for (const [aud, m] of mirror) if (!usable(t, m.receivedAt, m.expiresAt)) mirror.delete(aud);
+  };
+  const sweepMs = opts.sweepMs ?? 60_000;
+  const sweeper = sweepMs > 0 ? setInterval(sweep, sweepMs).unref() : null;
+
   return {
     get(audience) {
-      const t = now();
-      const m = fresh(audience, t);
-      if (m) {
-        // Near expiry: keep answering from the mirror while the room is asked in the background.
-        if (t >= m.staleAt && !inflight.has(audience)) ask(audience).catch(() => {});
-        return Promise.resolve(m.value);
-      }
+      const v = cached(audience);
+      if (v !== null) return Promise.resolve(v);
       mirror.delete(audience);
       return ask(audience);
+    },
+    cached,
+    sweep,
+    get size() {
+      return mirror.size;
     },
     peek(audience) {
       const m = fresh(audience, now());
@@ -117,6 +147,7 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
     },
     close() {
       closed = true;
+      if (sweeper) clearInterval(sweeper);
       current.close();
       mirror.clear();
       onReplace.resolve(REPLACED);

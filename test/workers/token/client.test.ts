@@ -11,7 +11,7 @@ import { createTokenClient } from '../../../workers/token/client.ts';
 type T = { after(fn: () => unknown): void };
 const MIN = 60_000;
 
-function fakeRoom(t: T, timeoutMs = 10_000) {
+function fakeRoom(t: T, timeoutMs = 10_000, sweepMs = 0) {
   const room = {
     calls: [] as string[],
     now: 1_800_000_000_000,
@@ -30,7 +30,7 @@ function fakeRoom(t: T, timeoutMs = 10_000) {
   };
   const ch = new MessageChannel();
   Comlink.expose(api, ch.port2 as unknown as Comlink.Endpoint);
-  const client = createTokenClient(ch.port1, { now: () => room.now, timeoutMs });
+  const client = createTokenClient(ch.port1, { now: () => room.now, timeoutMs, sweepMs });
   t.after(() => {
     client.close();
     ch.port2.close();
@@ -67,6 +67,29 @@ test('near expiry: the old token is returned at once while the room is asked in 
     await new Promise((r) => setTimeout(r, 10));
   assert.equal(room.calls.length, 2, 'one background call');
   assert.equal(await settledNow(client.get('https://a')), 'tok-2');
+});
+
+test('cached() answers synchronously from the mirror and null on a miss, never asking the room', async (t) => {
+  const { room, client } = fakeRoom(t);
+  assert.equal(client.cached('https://a'), null);
+  assert.equal(room.calls.length, 0, 'a miss does not ask');
+  await client.get('https://a');
+  assert.equal(client.cached('https://a'), 'tok-1');
+  assert.equal(room.calls.length, 1);
+  room.now += 60 * MIN - 10_000;
+  assert.equal(client.cached('https://a'), null, 'inside the safety margin');
+});
+
+test('expired mirror entries are swept on the timer, usable ones kept', async (t) => {
+  const { room, client } = fakeRoom(t, 10_000, 10);
+  for (let i = 0; i < 100; i++) await client.get(`https://svc-${i}`);
+  room.lifetimeMs = 120 * MIN;
+  await client.get('https://long');
+  assert.equal(client.size, 101);
+  room.now += 61 * MIN;
+  for (let i = 0; i < 200 && client.size > 1; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(client.size, 1, 'only the long-lived token is left');
+  assert.equal(client.peek('https://long')?.value, 'tok-101');
 });
 
 test('an expired mirror entry waits for the room', async (t) => {
