@@ -148,7 +148,7 @@ export const FLAGS: readonly FlagDoc[] = [
   {
     name: 'metrics_addr',
     arg: '[HOST]:PORT',
-    help: 'serve Prometheus /metrics here (loopback unless HOST given; default off)',
+    help: 'serve Prometheus /metrics here (HOST must be loopback, default 127.0.0.1; default off)',
     group: 'new',
   },
   {
@@ -202,6 +202,15 @@ export function parseHostPort(name: string, text: string, defaultHost: string): 
   if (!m) throw usage(`invalid value "${text}" for -${name}: expected [HOST]:PORT`);
   const host = m[1] ?? (m[2] || defaultHost);
   return { host, port: intFlag(name, m[3]!, 1, 65535) };
+}
+
+/** runsd never listens beyond loopback: /metrics shows service names and traffic, and the Cloud Run
+ * Prometheus sidecar shares the instance's network, so 127.0.0.1 reaches it. */
+function loopbackOnly(name: string, a: HostPort): HostPort {
+  if (/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i.test(a.host)) return a;
+  throw usage(
+    `invalid value "${a.host}:${a.port}" for -${name}: ${a.host} is not a loopback address (use 127.0.0.1 or [::1]; a sidecar on the same instance reaches it)`,
+  );
 }
 
 function normalizeDomain(text: string): string {
@@ -292,7 +301,10 @@ export function parseConfig(
       'x-serverless-authorization',
       'authorization',
     ] as const),
-    metricsAddr: metricsText === null ? null : parseHostPort('metrics_addr', metricsText, '127.0.0.1'),
+    metricsAddr:
+      metricsText === null
+        ? null
+        : loopbackOnly('metrics_addr', parseHostPort('metrics_addr', metricsText, '127.0.0.1')),
     dnsThreads: intFlag('dns_threads', f.get('dns_threads') ?? '1', 1, 8),
     devUpstreamPort:
       str(env['RUNSD_DEV_UPSTREAM_PORT']) === null

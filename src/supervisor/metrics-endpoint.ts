@@ -1,4 +1,4 @@
-// GET /metrics on -metrics_addr (loopback unless a host is given). Rooms are asked on each scrape;
+// GET /metrics on -metrics_addr (loopback only: config.ts refuses other hosts). Rooms are asked on each scrape;
 // a room that does not answer in time is left out of that scrape rather than failing it.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -43,11 +43,6 @@ export async function startMetricsEndpoint(
     });
   });
   server.unref();
-  // Loopback is enough for the Cloud Run Prometheus sidecar (same instance); anything wider is the
-  // user's explicit choice, but worth saying: runsd's other listeners never leave loopback.
-  if (!/^(127\.|::1$|localhost$)/.test(addr.host)) {
-    log.warn('metrics endpoint is reachable beyond loopback', { addr: `${addr.host}:${addr.port}` });
-  }
   log.info(1, 'metrics endpoint listening', { addr: `${addr.host}:${addr.port}` });
   return server;
 }

@@ -113,6 +113,14 @@ test('new flags and their environment fallbacks', () => {
   assert.equal(run(['app'], { GCE_METADATA_IP: '127.0.0.9' }).metadataHost, '127.0.0.9');
   assert.equal(run(['-gcp_project_hash=abc', 'app'], { CLOUD_RUN_PROJECT_HASH: 'zzz' }).projectHash, 'abc');
   assert.deepEqual(run(['-metrics_addr=[::1]:9091', 'app']).metricsAddr, { host: '::1', port: 9091 });
+  assert.deepEqual(run(['-metrics_addr=127.0.0.2:9091', 'app']).metricsAddr, {
+    host: '127.0.0.2',
+    port: 9091,
+  });
+  assert.deepEqual(run(['-metrics_addr=localhost:9091', 'app']).metricsAddr, {
+    host: 'localhost',
+    port: 9091,
+  });
 });
 
 test('bad values are rejected with the flag and value named', () => {
@@ -133,6 +141,9 @@ test('bad values are rejected with the flag and value named', () => {
     [['-gcp_region=US Central', 'a'], /-gcp_region: expected a region like us-central1/],
     [['-project_number=abc', 'a'], /-project_number/],
     [['-metrics_addr=9090', 'a'], /-metrics_addr: expected \[HOST\]:PORT/],
+    [['-metrics_addr=0.0.0.0:9090', 'a'], /-metrics_addr: 0\.0\.0\.0 is not a loopback address/],
+    [['-metrics_addr=[::]:9090', 'a'], /-metrics_addr: :: is not a loopback address/],
+    [['-metrics_addr=10.0.0.5:9090', 'a'], /-metrics_addr: 10\.0\.0\.5 is not a loopback/],
     [['-nameserver=not a host', 'a'], /-nameserver/],
     [['-domain=bad_domain', 'a'], /-domain/],
     [['-user=a:b:c', 'a'], /-user/],

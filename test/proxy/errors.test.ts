@@ -211,3 +211,42 @@ test('CONNECT over h2c gets a 405 and opens no upstream connection', async (t) =
   assert.equal(h['x-runsd-error'], 'RUNSD_METHOD');
   assert.equal(up.requests, 0);
 });
+
+test('a connection that stays silent before its first bytes is closed; one that speaks is served', {
+  timeout: 10_000,
+}, async (t) => {
+  const up = await startFakeUpstream();
+  const f = await startProxy(up, { firstBytesTimeoutMs: 300 });
+  t.after(async () => {
+    await f.proxy.close();
+    await up.close();
+  });
+  const closedAfter = (first: string) =>
+    new Promise<number>((resolve, reject) => {
+      const started = performance.now();
+      const s = net.connect(f.port, '127.0.0.1', () => {
+        if (first) s.write(first);
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve(performance.now() - started));
+      s.resume();
+    });
+  // Nothing at all, and a preface cut short (too few bytes to choose HTTP/1.1 or h2c).
+  for (const first of ['', 'PR']) {
+    const ms = await closedAfter(first);
+    assert.ok(ms >= 250, `closed after ${ms.toFixed(0)} ms, before the 300 ms budget (${first || 'silent'})`);
+  }
+  // Once the first bytes arrived the budget is off: a request line, then the rest of the headers
+  // well past 300 ms, is served.
+  const slow = await new Promise<number>((resolve, reject) => {
+    const s = net.connect(f.port, '127.0.0.1', () => {
+      s.write('GET / HTTP/1.1\r\n');
+      setTimeout(() => s.write('Host: hello\r\nConnection: close\r\n\r\n'), 600);
+    });
+    let head = '';
+    s.on('data', (d: Buffer) => (head ||= d.toString('latin1')));
+    s.on('error', reject);
+    s.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)));
+  });
+  assert.equal(slow, 200);
+});

@@ -27,7 +27,13 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export function createListener(h: ListenerHandlers): Listener {
+export interface ListenerOptions {
+  /** Default 30 s. */
+  firstBytesTimeoutMs?: number;
+}
+
+export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}): Listener {
+  const firstBytesMs = opts.firstBytesTimeoutMs ?? FIRST_BYTES_TIMEOUT_MS;
   const h1 = http.createServer(
     {
       keepAliveTimeout: 65_000,
@@ -61,7 +67,7 @@ export function createListener(h: ListenerHandlers): Listener {
     // A connection that never sends its first bytes would otherwise stay open forever: the
     // HTTP servers' own timeouts only start once it has been handed to them.
     const net_ = socket instanceof net.Socket ? socket : null;
-    net_?.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+    net_?.setTimeout(firstBytesMs, () => socket.destroy());
     const onData = (chunk: Buffer) => {
       buf = buf ? Buffer.concat([buf, chunk]) : chunk;
       const n = Math.min(buf.length, PREFACE.length);

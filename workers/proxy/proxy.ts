@@ -176,27 +176,30 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     }
   };
 
-  const listener = createListener({
-    request: (req, res) => handle(fromHttp1(req, res)),
-    stream: (stream: http2.ServerHttp2Stream, headers) => handle(fromHttp2(stream, headers)),
-    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      m.activeStreams.inc();
-      socket.once('close', () => m.activeStreams.dec());
-      void tunnelUpgrade(req, socket, head, {
-        route,
-        token,
-        authHeader: s.authHeader,
-        lookup: o.lookup,
-        secureContext,
-        port: d.upstreamPort,
-        onDone: (service, status) => m.countRequest(service, 'websocket', status),
-        onError: (code) => m.errors.inc({ code }),
-      });
+  const listener = createListener(
+    {
+      request: (req, res) => handle(fromHttp1(req, res)),
+      stream: (stream: http2.ServerHttp2Stream, headers) => handle(fromHttp2(stream, headers)),
+      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        m.activeStreams.inc();
+        socket.once('close', () => m.activeStreams.dec());
+        void tunnelUpgrade(req, socket, head, {
+          route,
+          token,
+          authHeader: s.authHeader,
+          lookup: o.lookup,
+          secureContext,
+          port: d.upstreamPort,
+          onDone: (service, status) => m.countRequest(service, 'websocket', status),
+          onError: (code) => m.errors.inc({ code }),
+        });
+      },
+      connect: (req, socket, head) =>
+        plainConnect(req, socket, head, s, listener.dispatch, (code) => m.errors.inc({ code })),
+      sockets: (n) => m.activeSockets.inc(n),
     },
-    connect: (req, socket, head) =>
-      plainConnect(req, socket, head, s, listener.dispatch, (code) => m.errors.inc({ code })),
-    sockets: (n) => m.activeSockets.inc(n),
-  });
+    { firstBytesTimeoutMs: d.firstBytesTimeoutMs },
+  );
 
   const ports: number[] = [];
   ports.push(await listener.listen(s.host4, s.port));

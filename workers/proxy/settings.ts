@@ -21,6 +21,9 @@ export interface ProxySettings {
   timeoutMs?: number;
   /** TCP+TLS connect budget before a 504 (default 10 s). */
   connectTimeoutMs?: number;
+  /** A new connection that sends nothing (not even the first bytes of a request) is closed after
+   * this long (default 30 s); afterwards the HTTP servers' own idle timeouts apply. */
+  firstBytesTimeoutMs?: number;
   /** Test-only: upstream HTTPS port (default 443). */
   upstreamPort?: number;
   /** Test-only: an extra CA (PEM) trusted besides the system CAs and NODE_EXTRA_CA_CERTS. */
@@ -31,6 +34,7 @@ export interface ProxySettings {
 
 export interface Resolved {
   timeoutMs: number;
+  firstBytesTimeoutMs: number;
   connectTimeoutMs: number;
   upstreamPort: number;
 }
@@ -38,6 +42,7 @@ export interface Resolved {
 export function withDefaults(s: ProxySettings): Resolved {
   return {
     timeoutMs: s.timeoutMs ?? 300_000,
+    firstBytesTimeoutMs: s.firstBytesTimeoutMs ?? 30_000,
     connectTimeoutMs: s.connectTimeoutMs ?? 10_000,
     upstreamPort: s.upstreamPort ?? 443,
   };
