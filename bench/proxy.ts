@@ -1,8 +1,11 @@
 // Throughput and latency through runsd's proxy vs. straight to the emulator's HTTPS front end, in the
 // same run, plus the proxy's CPU per 1,000 requests (read from /proc for the process hosting the
-// rooms). Needs wrk and h2load (Debian: wrk, nghttp2-client).
-// Run: ./node_modules/.bin/node bench/proxy.ts        (env SECONDS=N per run, default 5)
-import { execFile, spawn } from 'node:child_process';
+// rooms). A bare Node forwarder (bench/node-floor.ts) runs beside it: what any Node proxy costs here.
+// Direct, runsd and the floor are measured in turn, ROUNDS times, and the medians reported: on a
+// shared 2-vCPU VM one run can differ from the next by 20%. Needs wrk and h2load (Debian: wrk,
+// nghttp2-client).
+// Run: ./node_modules/.bin/node bench/proxy.ts   (env SECONDS=N per run, default 5; ROUNDS, default 3)
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -10,6 +13,7 @@ import { startEmulator } from '../src/emulator/index.ts';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.env['SECONDS'] ?? 5);
+const ROUNDS = Number(process.env['ROUNDS'] ?? 3);
 const emu = await startEmulator();
 const AUD = `https://hello-${emu.projectNumber}.${emu.region}.run.app`;
 const HOST = AUD.slice('https://'.length);
@@ -32,22 +36,38 @@ const host = spawn(
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
-const port = Number(
-  await new Promise<string>((r) => createInterface({ input: host.stdout! }).once('line', r)),
+const firstLine = (p: ChildProcess) =>
+  new Promise<string>((r) => createInterface({ input: p.stdout! }).once('line', r));
+const port = Number(await firstLine(host));
+const floor = spawn(
+  process.execPath,
+  [
+    new URL('./node-floor.ts', import.meta.url).pathname,
+    JSON.stringify([emu.frontend.port, HOST, `Bearer ${token}`, emu.frontend.caPem]),
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
 );
-const cpuMs = () => {
-  const f = readFileSync(`/proc/${host.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
+// A failed run must not leave the proxy host behind (its token room would keep retrying the
+// emulator that went away with us).
+process.on('exit', () => {
+  host.kill('SIGKILL');
+  floor.kill('SIGKILL');
+});
+const [floorH1, floorH2c] = (await firstLine(floor)).split(' ').map(Number) as [number, number];
+/** CPU ms used so far by a process (all its threads): utime + stime, USER_HZ = 100. */
+const cpuMs = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 };
 
 const PATH = '/status/200';
 const direct = `https://127.0.0.1:${emu.frontend.port}${PATH}`;
-const viaProxy = `http://127.0.0.1:${port}${PATH}`;
 
 interface Result {
   rps: number;
   p50ms: number | null;
   requests: number;
+  cpuPer1k: number | null;
 }
 
 async function wrk(url: string, conns: number, headers: string[]): Promise<Result> {
@@ -59,7 +79,7 @@ async function wrk(url: string, conns: number, headers: string[]): Promise<Resul
   const m = /50%\s+([\d.]+)(us|ms|s)/.exec(stdout);
   const p50ms = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : null;
   if (/Non-2xx/.test(stdout)) throw new Error(`non-2xx responses:\n${stdout}`);
-  return { rps, p50ms, requests };
+  return { rps, p50ms, requests, cpuPer1k: null };
 }
 
 async function h2load(url: string, conns: number, streams: number, headers: string[]): Promise<Result> {
@@ -71,56 +91,80 @@ async function h2load(url: string, conns: number, streams: number, headers: stri
   if (st?.[3] !== '0') throw new Error(`h2load failures:\n${stdout}`);
   const bad = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
   if (bad?.[2] !== '0' || bad[3] !== '0') throw new Error(`non-2xx:\n${stdout}`);
-  return { rps, p50ms: null, requests: Number(st[2]) };
+  return { rps, p50ms: null, requests: Number(st[2]), cpuPer1k: null };
 }
 
-const directH = [`Host: ${HOST}`, `X-Serverless-Authorization: Bearer ${token}`];
-const proxyH = ['Host: hello'];
+/** One measurement, with the CPU the process at `pid` spent per 1,000 requests during it. */
+async function measured(pid: number, go: () => Promise<Result>): Promise<Result> {
+  const c0 = cpuMs(pid);
+  const r = await go();
+  return { ...r, cpuPer1k: ((cpuMs(pid) - c0) / r.requests) * 1000 };
+}
+
+const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const med = (rs: Result[]): Result => ({
+  rps: median(rs.map((r) => r.rps)),
+  p50ms: rs[0]!.p50ms === null ? null : median(rs.map((r) => r.p50ms!)),
+  requests: median(rs.map((r) => r.requests)),
+  cpuPer1k: rs[0]!.cpuPer1k === null ? null : median(rs.map((r) => r.cpuPer1k!)),
+});
+
+type Load = { name: string; run: (url: string, headers: string[]) => Promise<Result>; h2: boolean };
+const loads: Load[] = [
+  { name: 'HTTP/1.1, 16 connections (wrk)', run: (u, h) => wrk(u, 16, h), h2: false },
+  { name: 'HTTP/1.1, 1 connection (wrk)', run: (u, h) => wrk(u, 1, h), h2: false },
+  { name: 'h2c, 16 connections × 10 streams (h2load)', run: (u, h) => h2load(u, 16, 10, h), h2: true },
+  { name: 'h2c, 1 connection × 1 stream (h2load)', run: (u, h) => h2load(u, 1, 1, h), h2: true },
+];
+
+const directH1 = [`Host: ${HOST}`, `X-Serverless-Authorization: Bearer ${token}`];
+const directH2 = [`:authority: ${HOST}`, `x-serverless-authorization: Bearer ${token}`];
+const fmt = (x: number, d = 0) => x.toFixed(d);
 const rows: string[] = [];
-const line = (name: string, d: Result, p: Result, cpu: number) => {
-  const pct = ((p.rps / d.rps) * 100).toFixed(0);
-  const lat =
-    d.p50ms !== null && p.p50ms !== null
-      ? `${d.p50ms.toFixed(3)} / ${p.p50ms.toFixed(3)} (+${(p.p50ms - d.p50ms).toFixed(3)})`
-      : '–';
-  rows.push(
-    `| ${name} | ${Math.round(d.rps)} | ${Math.round(p.rps)} | ${pct}% | ${lat} | ${((cpu / p.requests) * 1000).toFixed(0)} |`,
-  );
-  console.error(rows.at(-1));
-};
 
 // Warm-up: sessions, token mirror, JIT.
-await wrk(viaProxy, 4, proxyH);
-for (const [name, conns] of [
-  ['HTTP/1.1, 16 connections (wrk)', 16],
-  ['HTTP/1.1, 1 connection (wrk)', 1],
-] as const) {
-  const d = await wrk(direct, conns, directH);
-  const c0 = cpuMs();
-  const p = await wrk(viaProxy, conns, proxyH);
-  line(name, d, p, cpuMs() - c0);
-}
-for (const [name, conns, streams] of [
-  ['h2c, 16 connections × 10 streams (h2load)', 16, 10],
-  ['h2c, 1 connection × 1 stream (h2load)', 1, 1],
-] as const) {
-  const d = await h2load(direct, conns, streams, [
-    `:authority: ${HOST}`,
-    `x-serverless-authorization: Bearer ${token}`,
-  ]);
-  const c0 = cpuMs();
-  const p = await h2load(viaProxy, conns, streams, [':authority: hello']);
-  line(name, d, p, cpuMs() - c0);
+await wrk(`http://127.0.0.1:${port}${PATH}`, 4, ['Host: hello']);
+await wrk(`http://127.0.0.1:${floorH1}${PATH}`, 4, ['Host: hello']);
+for (const l of loads) {
+  const d: Result[] = [];
+  const p: Result[] = [];
+  const b: Result[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    d.push(await l.run(direct, l.h2 ? directH2 : directH1));
+    p.push(
+      await measured(host.pid!, () =>
+        l.run(`http://127.0.0.1:${port}${PATH}`, [l.h2 ? ':authority: hello' : 'Host: hello']),
+      ),
+    );
+    b.push(
+      await measured(floor.pid!, () =>
+        l.run(`http://127.0.0.1:${l.h2 ? floorH2c : floorH1}${PATH}`, [
+          l.h2 ? ':authority: hello' : 'Host: hello',
+        ]),
+      ),
+    );
+  }
+  const [dm, pm, bm] = [med(d), med(p), med(b)];
+  const lat =
+    dm.p50ms !== null && pm.p50ms !== null && bm.p50ms !== null
+      ? `${fmt(dm.p50ms, 3)} / ${fmt(pm.p50ms, 3)} (+${fmt(pm.p50ms - dm.p50ms, 3)}) / ${fmt(bm.p50ms, 3)}`
+      : '–';
+  rows.push(
+    `| ${l.name} | ${fmt(dm.rps)} | ${fmt(pm.rps)} (${fmt((pm.rps / dm.rps) * 100)}%) | ${fmt(bm.rps)} (${fmt((bm.rps / dm.rps) * 100)}%) | ${lat} | ${fmt(pm.cpuPer1k!)} / ${fmt(bm.cpuPer1k!)} |`,
+  );
+  console.error(rows.at(-1), `rounds: runsd ${p.map((r) => fmt(r.rps)).join(', ')}`);
 }
 console.log(
-  `Node ${process.version}, ${SECONDS} s per run, path ${PATH}; direct = HTTPS to the emulator front end with a token.`,
+  `Node ${process.version}, ${ROUNDS} rounds × ${SECONDS} s, medians; path ${PATH}; direct = HTTPS to the emulator front end with a token; bare Node = bench/node-floor.ts.`,
 );
 console.log(
-  '| load | direct req/s | via runsd req/s | runsd/direct | p50 ms direct / runsd (added) | runsd CPU ms per 1,000 req |',
+  '| load | direct req/s | runsd req/s (of direct) | bare Node req/s (of direct) | p50 ms direct / runsd (added) / bare | CPU ms per 1,000 req runsd / bare |',
 );
 console.log('| --- | ---: | ---: | ---: | --- | ---: |');
 for (const r of rows) console.log(r);
 console.log(`identity calls for ${AUD}: ${emu.metadata.identityCalls(AUD)} (1 from this script)`);
-host.kill('SIGTERM');
-await new Promise((r) => host.once('exit', r));
+for (const p of [host, floor]) {
+  p.kill('SIGTERM');
+  await new Promise((r) => p.once('exit', r));
+}
 await emu.close();
