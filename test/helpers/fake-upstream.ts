@@ -132,6 +132,7 @@ export async function startFakeUpstream(
         headers: req.headers,
         size,
         sha256: hash.digest('hex'),
+        trailers: req.trailers,
       });
       res.writeHead(status, { 'content-type': 'application/json', 'x-upstream': 'fake' });
       res.end(body);

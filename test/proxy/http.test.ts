@@ -171,6 +171,73 @@ test('response trailers reach an h2c client that asked for them', async () => {
   assert.equal(r.trailers['x-checksum'], 'abc');
 });
 
+/** POSTs a chunked body with request trailers through the proxy at `port`, over HTTP/1.1 or h2c. */
+async function postWithTrailers(port: number, h2c: boolean): Promise<{ trailers: unknown; size: number }> {
+  const trailers = { 'x-checksum': 'sha256=abc', 'grpc-status': '0' };
+  const body = Buffer.alloc(100_000, 1);
+  const text = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    if (h2c) {
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on('error', reject);
+      const req = session.request(
+        { ':method': 'POST', ':path': '/t', ':authority': 'hello', trailer: 'x-checksum, grpc-status' },
+        { waitForTrailers: true },
+      );
+      req.on('wantTrailers', () => req.sendTrailers(trailers));
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (out += d));
+      req.on('end', () => {
+        session.close();
+        resolve(out);
+      });
+      req.on('error', reject);
+      req.end(body);
+    } else {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/t',
+          headers: { host: 'hello', trailer: 'x-checksum, grpc-status' },
+        },
+        (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (out += d));
+          res.on('end', () => resolve(out));
+        },
+      );
+      req.on('error', reject);
+      req.write(body);
+      req.addTrailers(trailers);
+      req.end();
+    }
+  });
+  const echo = JSON.parse(text);
+  return { trailers: echo.trailers, size: echo.size };
+}
+
+test('request trailers reach the upstream, from HTTP/1.1 and h2c clients, over h2 and HTTP/1.1 upstreams', async (t) => {
+  const h1up = await startFakeUpstream({ h1Only: true });
+  const g = await startProxy(h1up);
+  t.after(async () => {
+    await g.proxy.close();
+    await h1up.close();
+  });
+  const want = { 'x-checksum': 'sha256=abc', 'grpc-status': '0' };
+  for (const [name, port, h2c] of [
+    ['HTTP/1.1 → h2', f.port, false],
+    ['h2c → h2', f.port, true],
+    ['HTTP/1.1 → HTTP/1.1', g.port, false],
+    ['h2c → HTTP/1.1', g.port, true],
+  ] as const) {
+    const r = await postWithTrailers(port, h2c);
+    assert.equal(r.size, 100_000, name);
+    assert.deepEqual({ ...(r.trailers as object) }, want, name);
+  }
+});
+
 test('Python urllib', async () => {
   const py = `import urllib.request,json
 r=urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:${f.port}/py', headers={'Host':'hello'}))

@@ -14,9 +14,13 @@ export class BodyFeeder {
   private ended = false;
   private replayable = true;
   private readonly onDrain = () => this.src.resume();
+  private readonly finish: (t: Writable) => void;
 
-  constructor(src: Readable) {
+  /** `finish` ends a target once the body has ended (default: end(); the exchange passes one that
+   * sends the request's trailers first). */
+  constructor(src: Readable, finish: (t: Writable) => void = (t) => t.end()) {
     this.src = src;
+    this.finish = finish;
     src.on('data', (c: Buffer) => {
       if (this.replayable) {
         this.size += c.length;
@@ -31,7 +35,7 @@ export class BodyFeeder {
     });
     src.once('end', () => {
       this.ended = true;
-      this.target?.end();
+      if (this.target) this.finish(this.target);
     });
     // The app went away mid-upload: the exchange learns it through Downstream.onGone.
     src.on('error', () => {});
@@ -46,7 +50,7 @@ export class BodyFeeder {
   attach(t: Writable): void {
     this.target = t;
     for (const c of this.chunks) t.write(c);
-    if (this.ended) t.end();
+    if (this.ended) this.finish(t);
     else this.src.resume();
   }
 

@@ -19,6 +19,11 @@ export interface Downstream {
   readonly headers: Headers;
   /** null when the request has no body. */
   readonly body: Readable | null;
+  /** The request announced trailers (a `Trailer` header, RFC 9110 §6.6.2): the upstream request
+   * then waits for them after the body. */
+  readonly trailersAnnounced: boolean;
+  /** The request's trailers, once the body has ended (null: none). */
+  requestTrailers(): Headers | null;
   /** The client can take trailers (h2 with TE: trailers, i.e. gRPC). */
   readonly trailersOk: boolean;
   headersSent(): boolean;
@@ -62,6 +67,8 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
     absolute,
     headers: req.headers,
     body: hasBody(req.headers) ? req : null,
+    trailersAnnounced: req.headers['trailer'] !== undefined,
+    requestTrailers: () => (Object.keys(req.trailers).length > 0 ? (req.trailers as Headers) : null),
     trailersOk: false,
     headersSent: () => res.headersSent,
     respond(status, headers, endStream) {
@@ -98,8 +105,10 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
   const ct = h['content-type'];
   const grpc = typeof ct === 'string' && ct.startsWith('application/grpc');
   let pendingTrailers: Headers | null = null;
+  let requestTrailers: Headers | null = null;
   // Stream errors (a client reset, a write after reset) are seen through 'close' and rstCode.
   stream.on('error', () => {});
+  if (!stream.endAfterHeaders) stream.once('trailers', (t) => (requestTrailers = t as Headers));
   return {
     protocol: grpc ? 'grpc' : 'h2c',
     method: h[':method'] ?? 'GET',
@@ -108,6 +117,8 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
     absolute: false,
     headers: h as Headers,
     body: stream.endAfterHeaders ? null : stream,
+    trailersAnnounced: h['trailer'] !== undefined,
+    requestTrailers: () => requestTrailers,
     trailersOk: grpc || (typeof te === 'string' && /trailers/i.test(te)),
     headersSent: () => stream.headersSent,
     respond(status, headers, endStream, trailers) {

@@ -1,9 +1,11 @@
 // One request through the upstream: send headers + body, relay the response (headers, streamed body,
 // trailers, trailers-only), retry what the server provably never processed. Resolves with the
 // status sent to the app; rejects with a RunsdError only while no response header was sent.
+
+import type { ClientRequest } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
@@ -32,8 +34,25 @@ interface Attempt {
 }
 
 export function exchange(ds: Downstream, headers: Headers, o: ExchangeOptions): Promise<number> {
-  const feeder = ds.body ? new BodyFeeder(ds.body) : null;
+  const feeder = ds.body
+    ? new BodyFeeder(ds.body, ds.trailersAnnounced ? endWithTrailers(ds) : undefined)
+    : null;
   return attempt({ ds, headers, feeder, o, n: 0 });
+}
+
+/** Ends an upstream request with the app's request trailers: an HTTP/2 stream opened with
+ * waitForTrailers sends them on 'wantTrailers'; an HTTP/1.1 request adds them to its last chunk. */
+function endWithTrailers(ds: Downstream): (t: Writable) => void {
+  return (t) => {
+    const trailers = forwardableTrailers(ds.requestTrailers() ?? {});
+    if ('sendTrailers' in t) {
+      // HTTP/2. An announced trailer section that never came is sent empty: the stream still has to end.
+      t.once('wantTrailers', () => (t as http2.ClientHttp2Stream).sendTrailers(trailers));
+    } else if (Object.keys(trailers).length > 0) {
+      (t as ClientRequest).addTrailers(trailers as Record<string, string>);
+    }
+    t.end();
+  };
 }
 
 function canRetry(a: Attempt): boolean {
@@ -91,7 +110,10 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
     h[':path'] = ds.path;
     h[':scheme'] = 'https';
     h[':authority'] = o.host;
-    stream = session.request(h, { endStream: feeder === null });
+    stream = session.request(h, {
+      endStream: feeder === null,
+      waitForTrailers: feeder !== null && ds.trailersAnnounced,
+    });
   } catch (err) {
     // Only a session that started closing between get() and request() is replaced and the request
     // retried; any other throw is about the request itself (e.g. h2 CONNECT headers) and must not
