@@ -1,6 +1,7 @@
 // The only reader of argv and the environment. Produces one frozen, validated Config; every error
 // names the flag and the bad value (exit 2 via RUNSD_USAGE).
 
+import { BlockList, isIP } from 'node:net';
 import { type FlagSpec, parseGoFlags } from './domain/goflags.ts';
 import { RunsdError } from './errors.ts';
 
@@ -204,12 +205,20 @@ export function parseHostPort(name: string, text: string, defaultHost: string): 
   return { host, port: intFlag(name, m[3]!, 1, 65535) };
 }
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
 /** runsd never listens beyond loopback: /metrics shows service names and traffic, and the Cloud Run
  * Prometheus sidecar shares the instance's network, so 127.0.0.1 reaches it. */
 function loopbackOnly(name: string, a: HostPort): HostPort {
-  if (/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i.test(a.host)) return a;
+  const family = isIP(a.host);
+  if (a.host.toLowerCase() === 'localhost') return { host: '127.0.0.1', port: a.port };
+  if (family !== 0 && LOOPBACK.check(a.host, family === 6 ? 'ipv6' : 'ipv4')) return a;
+  const shown = family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
   throw usage(
-    `invalid value "${a.host}:${a.port}" for -${name}: ${a.host} is not a loopback address (use 127.0.0.1 or [::1]; a sidecar on the same instance reaches it)`,
+    `invalid value "${shown}" for -${name}: ${a.host} is not a loopback address (use 127.0.0.1 or [::1]; a sidecar on the same instance reaches it)`,
   );
 }
 

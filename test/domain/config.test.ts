@@ -117,8 +117,13 @@ test('new flags and their environment fallbacks', () => {
     host: '127.0.0.2',
     port: 9091,
   });
-  assert.deepEqual(run(['-metrics_addr=localhost:9091', 'app']).metricsAddr, {
-    host: 'localhost',
+  // localhost is pinned to 127.0.0.1: what it resolves to is the resolver's business, not ours.
+  assert.deepEqual(run(['-metrics_addr=LOCALHOST:9091', 'app']).metricsAddr, {
+    host: '127.0.0.1',
+    port: 9091,
+  });
+  assert.deepEqual(run(['-metrics_addr=[::ffff:127.0.0.1]:9091', 'app']).metricsAddr, {
+    host: '::ffff:127.0.0.1',
     port: 9091,
   });
 });
@@ -144,6 +149,9 @@ test('bad values are rejected with the flag and value named', () => {
     [['-metrics_addr=0.0.0.0:9090', 'a'], /-metrics_addr: 0\.0\.0\.0 is not a loopback address/],
     [['-metrics_addr=[::]:9090', 'a'], /-metrics_addr: :: is not a loopback address/],
     [['-metrics_addr=10.0.0.5:9090', 'a'], /-metrics_addr: 10\.0\.0\.5 is not a loopback/],
+    [['-metrics_addr=127.999.0.1:9090', 'a'], /-metrics_addr: 127\.999\.0\.1 is not a loopback/],
+    [['-metrics_addr=[::ffff:10.0.0.1]:9090', 'a'], /"\[::ffff:10\.0\.0\.1\]:9090" for -metrics_addr/],
+    [['-metrics_addr=metrics.example:9090', 'a'], /-metrics_addr: metrics\.example is not a loopback/],
     [['-nameserver=not a host', 'a'], /-nameserver/],
     [['-domain=bad_domain', 'a'], /-domain/],
     [['-user=a:b:c', 'a'], /-user/],

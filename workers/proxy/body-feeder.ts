@@ -28,14 +28,15 @@ export class BodyFeeder {
         else this.chunks.push(c);
       }
       const t = this.target;
-      if (t && !t.write(c)) {
+      if (t && !guard(t, () => t.write(c))) {
         src.pause();
         t.once('drain', this.onDrain);
       }
     });
     src.once('end', () => {
       this.ended = true;
-      if (this.target) this.finish(this.target);
+      const t = this.target;
+      if (t) guard(t, () => this.finish(t));
     });
     // The app went away mid-upload: the exchange learns it through Downstream.onGone.
     src.on('error', () => {});
@@ -49,9 +50,11 @@ export class BodyFeeder {
 
   attach(t: Writable): void {
     this.target = t;
-    for (const c of this.chunks) t.write(c);
-    if (this.ended) this.finish(t);
-    else this.src.resume();
+    guard(t, () => {
+      for (const c of this.chunks) t.write(c);
+      if (this.ended) this.finish(t);
+    });
+    if (!this.ended) this.src.resume();
   }
 
   detach(): void {
@@ -64,5 +67,17 @@ export class BodyFeeder {
   commit(): void {
     this.replayable = false;
     this.chunks = [];
+  }
+}
+
+/** A write the upstream client refuses (it throws, e.g. ERR_HTTP_TRAILER_INVALID) would be thrown in
+ * the app stream's 'data' listener and kill the room: it fails this request's upstream side instead,
+ * which the exchange reports. Returns the write's result (false = wait for 'drain'). */
+function guard(t: Writable, fn: () => unknown): boolean {
+  try {
+    return fn() !== false;
+  } catch (err) {
+    t.destroy(err as Error);
+    return true;
   }
 }

@@ -250,5 +250,8 @@ function h1Headers(h: Headers, host: string): Record<string, string> {
   const out: Headers = {};
   for (const k in h) if (k.charCodeAt(0) !== 58 /* ':' */) out[k] = h[k];
   out['host'] = host;
+  // HTTP/1.1 carries trailers only in chunked encoding; with a Content-Length node refuses the
+  // Trailer header (ERR_HTTP_TRAILER_INVALID). An h2c request may have both: go chunked.
+  if (out['trailer'] !== undefined) delete out['content-length'];
   return out as Record<string, string>;
 }
