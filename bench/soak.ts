@@ -1,0 +1,121 @@
+// Memory under sustained load: does the real bin/runsd (env mode, supervisor + token + proxy rooms)
+// settle, or grow with the number of requests, services and connections? Drives
+// HTTP/1.1 (wrk), h2c (h2load) and 200 distinct services (each its own route, token and upstream
+// TLS session) through the proxy, sampling VmRSS after each phase, then repeats the first phases to
+// see whether RSS keeps climbing. Needs wrk and h2load.
+// Run: ./node_modules/.bin/node bench/soak.ts   (env SECONDS per phase, default 20)
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startEmulator } from '../src/emulator/index.ts';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env['SECONDS'] ?? 20);
+const SERVICES = 200;
+const emu = await startEmulator({
+  frontend: {
+    services: [{ name: 'hello' }, ...Array.from({ length: SERVICES }, (_, i) => ({ name: `svc${i}` }))],
+  },
+});
+// The real bin/runsd in env mode (the bundle when `npm run build` is fresh, as users run it), its
+// child a shell that prints HTTP_PROXY and sleeps; the emulator stands in for Cloud Run.
+const dir = mkdtempSync(join(tmpdir(), 'runsd-soak-'));
+emu.frontend.writeCa(join(dir, 'ca.pem'));
+const host = spawn(
+  fileURLToPath(new URL('../bin/runsd', import.meta.url)),
+  ['-mode=env', `-nameserver=${emu.dns.address}`, '--', 'sh', '-c', 'echo "$HTTP_PROXY"; exec sleep 100000'],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      K_SERVICE: 'soak',
+      GCE_METADATA_HOST: emu.metadata.hostPort,
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
+      RUNSD_DEV_UPSTREAM_PORT: String(emu.frontend.port),
+    },
+  },
+);
+process.on('exit', () => {
+  host.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+const proxyUrl = await new Promise<string>((r) => createInterface({ input: host.stdout! }).once('line', r));
+const port = Number(new URL(proxyUrl).port);
+const rssMiB = () =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))![1]) / 1024;
+const url = `http://127.0.0.1:${port}/status/200`;
+
+async function wrk(): Promise<number> {
+  const { stdout } = await run('wrk', ['-t2', '-c16', '-d', `${SECONDS}s`, '-H', 'Host: hello', url]);
+  if (/Non-2xx/.test(stdout)) throw new Error(stdout);
+  return Number(/(\d+) requests in/.exec(stdout)![1]);
+}
+async function h2load(): Promise<number> {
+  const { stdout } = await run(
+    'h2load',
+    ['-c16', '-m10', '-t1', '-D', String(SECONDS), '-H', ':authority: hello', url],
+    { maxBuffer: 16 << 20 },
+  );
+  const st = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(stdout)!;
+  if (st[3] !== '0') throw new Error(stdout);
+  return Number(st[2]);
+}
+/** 50 requests to each of SERVICES services, 32 at a time over keep-alive HTTP/1.1. */
+async function manyServices(): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const jobs = Array.from({ length: SERVICES * 50 }, (_, i) => `svc${i % SERVICES}`);
+  let done = 0;
+  const worker = async () => {
+    for (let svc = jobs.pop(); svc !== undefined; svc = jobs.pop()) {
+      const status = await new Promise<number>((resolve, reject) =>
+        http
+          .get({ host: '127.0.0.1', port, path: '/status/200', headers: { host: svc }, agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          })
+          .on('error', reject),
+      );
+      if (status !== 200) throw new Error(`${svc}: status ${status}`);
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  agent.destroy();
+  return done;
+}
+
+const rows: [string, number, number][] = [];
+let total = 0;
+const phase = async (name: string, go: () => Promise<number>) => {
+  const n = await go();
+  total += n;
+  rows.push([name, total, rssMiB()]);
+  console.error(`${name}: ${n} requests, RSS ${rssMiB().toFixed(1)} MiB`);
+};
+rows.push(['started (rooms READY)', 0, rssMiB()]);
+await phase('HTTP/1.1, wrk 16 connections', wrk);
+await phase('h2c, h2load 16×10', h2load);
+await phase(`${SERVICES} services × 50 requests`, manyServices);
+await phase('HTTP/1.1 again', wrk);
+await phase('h2c again', h2load);
+await phase(`${SERVICES} services again`, manyServices);
+await phase('HTTP/1.1 a third time', wrk);
+console.log(
+  `Node ${process.version}; ${SECONDS} s per load phase; RSS = VmRSS of the runsd process (its child not counted) after each phase.`,
+);
+console.log('| after | requests so far | RSS MiB |');
+console.log('| --- | ---: | ---: |');
+for (const [name, n, rss] of rows)
+  console.log(`| ${name} | ${n.toLocaleString('en-US')} | ${rss.toFixed(1)} |`);
+const calls = emu.report().identityCalls;
+console.log(
+  `identity calls: ${Object.values(calls).reduce((a, b) => a + b, 0)} for ${Object.keys(calls).length} audiences`,
+);
+host.kill('SIGTERM');
+await new Promise((r) => host.once('exit', r));
+await emu.close();
