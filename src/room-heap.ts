@@ -1,10 +1,16 @@
 // Heap limits for every worker thread runsd starts (the rooms and the DNS room's helper threads).
+import { getHeapStatistics } from 'node:v8';
 
 /**
- * Each room's V8 heap. Left alone, V8 sizes a worker's heap from the machine's memory (here a young
- * generation of up to 192 MB and an old one of 4 GB) and lets both grow lazily: under load runsd went
- * from 104 to 323 MiB RSS, memory the app on a small Cloud Run instance needs. With these limits it
- * settles at ~170 MiB with no change in throughput (`bench/soak.ts`, docs/startup.md). A room that
- * really needed more than 512 MB would be a bug; it is then restarted like any crashed room.
+ * Each room's V8 heap. Left alone, V8 sizes a worker's heap from the machine's memory (on a 24 GiB
+ * machine a young generation of up to 192 MB and an old one of 4 GB) and lets both grow lazily: under
+ * load runsd went from 104 to 323 MiB RSS, memory the app on a Cloud Run instance needs. With a 16 MB
+ * young generation and any old-generation cap it settles at ~170 MiB (`bench/soak.ts`,
+ * docs/startup.md). The cap is 512 MB — a room that needed more would be a bug, and is restarted like
+ * any crashed room — or this process's own default if that is lower (a small instance), so the limit
+ * never gives a room more room than V8 would have.
  */
-export const ROOM_HEAP = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 512 } as const;
+export function roomHeap(): { maxYoungGenerationSizeMb: number; maxOldGenerationSizeMb: number } {
+  const ownLimitMb = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
+  return { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: Math.min(512, ownLimitMb) };
+}

@@ -15,7 +15,7 @@ import {
   type RoomInfo,
   type RoomInit,
 } from '../protocol.ts';
-import { ROOM_HEAP } from '../room-heap.ts';
+import { roomHeap } from '../room-heap.ts';
 
 export interface RoomSpec {
   name: string;
@@ -117,7 +117,7 @@ export class Rooms extends EventEmitter {
       workerData: init,
       transferList: transfer,
       name: `runsd-${spec.name}`,
-      resourceLimits: ROOM_HEAP,
+      resourceLimits: roomHeap(),
     });
     const info = await this.awaitReady(spec.name, worker);
     const live: Live = {

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { RunsdError } from '../../src/errors.ts';
 import type { MetricsJson } from '../../src/protocol.ts';
-import { ROOM_HEAP } from '../../src/room-heap.ts';
+import { roomHeap } from '../../src/room-heap.ts';
 import { dnsHelperEntry as helperEntry } from '../../src/supervisor/bundle-paths.ts';
 import type { DnsSettings } from './settings.ts';
 
@@ -48,7 +48,7 @@ export async function startHelpers(
       const w = new Worker(helperEntry(), {
         workerData: settings,
         name: `runsd-dns-${i + 2}`,
-        resourceLimits: ROOM_HEAP,
+        resourceLimits: roomHeap(),
       });
       workers.push(w);
       await new Promise<void>((resolve, reject) => {
