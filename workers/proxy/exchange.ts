@@ -10,6 +10,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import type { Downstream } from './downstream.ts';
+import { unrelayable } from './errors.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -150,14 +151,21 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
       clearTimeout(timer);
       o.onHeaders?.();
       settled = true;
-      relay(
-        a,
-        status,
-        h as Headers,
-        (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
-        stream,
-        () => trailers,
-      );
+      try {
+        relay(
+          a,
+          status,
+          h as Headers,
+          (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
+          stream,
+          () => trailers,
+        );
+      } catch (err) {
+        // A throw in this listener would be an uncaught exception and kill the room.
+        stream.close(NGHTTP2_CANCEL);
+        reject(unrelayable(o.host, err));
+        return;
+      }
       resolve(status);
     });
     stream.on('trailers', (t) => {
@@ -223,7 +231,15 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
       o.onHeaders?.();
       const status = res.statusCode ?? 502;
       const empty = ds.method === 'HEAD' || status === 204 || status === 304;
-      relay(a, status, res.headers as Headers, empty, res, () => res.trailers as Headers);
+      try {
+        relay(a, status, res.headers as Headers, empty, res, () => res.trailers as Headers);
+      } catch (err) {
+        // e.g. "HTTP/1.1 000": writeHead throws, and a throw in this listener would be an uncaught
+        // exception that kills the room with every request in flight.
+        req.destroy();
+        reject(unrelayable(o.host, err));
+        return;
+      }
       if (empty) res.resume();
       res.once('aborted', () => ds.abort());
       resolve(status);

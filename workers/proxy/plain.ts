@@ -3,11 +3,12 @@
 // go through the sniffing dispatcher, so h2c over CONNECT works too).
 import http, { type IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
-import { parseHost } from '../../src/domain/names.ts';
+import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
+import { unrelayable } from './errors.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
@@ -45,7 +46,16 @@ export function forwardPlain(
       settled = true;
       const status = res.statusCode ?? 502;
       const empty = ds.method === 'HEAD' || status === 204 || status === 304;
-      const w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+      let w: Writable;
+      try {
+        w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+      } catch (err) {
+        // e.g. "HTTP/1.1 000": writeHead throws, and a throw in this listener would be an uncaught
+        // exception that kills the room with every request in flight.
+        res.destroy();
+        reject(unrelayable(`${host}:${port}`, err));
+        return;
+      }
       if (empty) res.resume();
       else {
         res.pipe(w, { end: false });
@@ -86,6 +96,14 @@ export function plainConnect(
       throw new RunsdError(
         'RUNSD_NOT_RELAY',
         `CONNECT "${target}": only internal service names are tunnelled`,
+      );
+    // CONNECT to :443 means the client is about to speak TLS (an https:// URL), which this proxy
+    // can neither terminate nor add a token to: say so instead of answering its ClientHello with
+    // an HTTP 400 from inside the tunnel.
+    if (splitHostPort(target).port === 443)
+      throw new RunsdError(
+        'RUNSD_NOT_RELAY',
+        `CONNECT "${target}": internal names are served over plain HTTP; call http://${t.service}${t.region ? `.${t.region}` : ''} instead of https://`,
       );
   } catch (err) {
     const w = toWire(err);
