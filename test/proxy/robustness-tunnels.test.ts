@@ -624,3 +624,85 @@ test('TLS upstream that stalls after the handshake → 504 (timeout), proxy serv
   assert.ok(r.status === 504 || r.status === 502, `${r.status} ${r.body}`);
   assert.match(r.code ?? '', /RUNSD_UPSTREAM_(TIMEOUT|RESET)/);
 });
+
+test('env mode: external host that answers a plain GET with 101 → 502, proxy serves on', async (t) => {
+  const sw = net.createServer((s) =>
+    s.once('data', () =>
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\nxyz'),
+    ),
+  );
+  const port = await listen(sw);
+  t.after(() => {
+    sw.close();
+  });
+  const r = await proxyGet(env, `http://127.0.0.1:${port}/x`);
+  assert.equal(r.status, 502);
+  assert.equal(r.code, 'RUNSD_UPSTREAM_PROTOCOL');
+  assert.match(r.body, /101 Switching Protocols/);
+  await healthy(env);
+});
+
+test('HTTP/1.1 upstream answers a plain GET with 101 → 502 at once, proxy serves on', async (t) => {
+  const { cert, key } = testCert();
+  const sw = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
+    s.once('data', (d) => {
+      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      else s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n');
+    }),
+  );
+  const port = await listen(sw);
+  // A response timeout far beyond the test's: the 502 must not wait for it.
+  const f = await startProxy({ port, caPem: up.caPem }, { timeoutMs: 60_000 });
+  t.after(async () => {
+    await f.proxy.close();
+    sw.close();
+  });
+  const r = await get(f, 'hello', '/switch');
+  assert.equal(r.status, 502, r.body);
+  assert.equal(r.code, 'RUNSD_UPSTREAM_PROTOCOL');
+  assert.match(r.body, /101 Switching Protocols/);
+  await healthy(f);
+});
+
+test('HTTP/1.1 upstream closes mid-body → the client sees a cut, proxy serves on', async (t) => {
+  const { cert, key } = testCert();
+  const cut = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
+    s.once('data', (d) => {
+      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      else {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
+        setTimeout(() => s.destroy(), 30);
+      }
+    }),
+  );
+  const port = await listen(cut);
+  const f = await startProxy({ port, caPem: up.caPem });
+  t.after(async () => {
+    await f.proxy.close();
+    cut.close();
+  });
+  const r = await proxyGet(f, 'http://hello/cut');
+  assert.equal(r.aborted, true);
+  await healthy(f);
+});
+
+test('upstream negotiates h2 and then sends garbage → 502, proxy serves on', async (t) => {
+  const { cert, key } = testCert();
+  let n = 0;
+  const bad = tls.createServer({ cert, key, ALPNProtocols: ['h2'] }, (s) => {
+    n++;
+    s.on('error', () => {});
+    s.once('data', () => s.end('this is not an HTTP/2 frame at all, not even close.....'));
+  });
+  const port = await listen(bad);
+  const f = await startProxy({ port, caPem: up.caPem });
+  t.after(async () => {
+    await f.proxy.close();
+    bad.close();
+  });
+  const r = await get(f, 'hello', '/x');
+  assert.equal(r.status, 502, r.body);
+  assert.match(r.code ?? '', /RUNSD_UPSTREAM_(RESET|CONNECT)/);
+  assert.ok(n <= 4, `${n} connections for one request`);
+  await waitFor('no streams left', async () => (await gauge(f, 'runsd_proxy_active_streams')) === 0);
+});

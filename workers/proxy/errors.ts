@@ -85,3 +85,10 @@ export function unrelayable(origin: string, err: unknown): RunsdError {
     { cause: err },
   );
 }
+
+export function switched(origin: string): RunsdError {
+  return new RunsdError(
+    'RUNSD_UPSTREAM_PROTOCOL',
+    `${origin} answered 101 Switching Protocols to a request that asked for no upgrade`,
+  );
+}

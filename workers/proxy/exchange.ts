@@ -10,7 +10,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import type { Downstream } from './downstream.ts';
-import { unrelayable } from './errors.ts';
+import { switched, unrelayable } from './errors.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -243,6 +243,16 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
       if (empty) res.resume();
       res.once('aborted', () => ds.abort());
       resolve(status);
+    });
+    // A 101 to a request that asked for no upgrade: without this listener node drops the socket
+    // and emits neither 'response' nor 'error', and the app would wait for the response timeout.
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      feeder?.detach();
+      reject(switched(o.host));
     });
     req.on('error', (err) => {
       if (settled) return;

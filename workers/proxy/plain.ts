@@ -8,7 +8,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
-import { unrelayable } from './errors.ts';
+import { switched, unrelayable } from './errors.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
@@ -63,6 +63,14 @@ export function forwardPlain(
       }
       res.once('aborted', () => ds.abort());
       resolve(status);
+    });
+    // A 101 to a request that asked for no upgrade: without this listener node drops the socket
+    // and emits neither 'response' nor 'error', and the app would wait forever.
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      if (settled) return;
+      settled = true;
+      reject(switched(`${host}:${port}`));
     });
     req.on('error', (err) => {
       if (settled) return;
