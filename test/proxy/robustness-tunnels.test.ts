@@ -706,3 +706,22 @@ test('upstream negotiates h2 and then sends garbage → 502, proxy serves on', a
   assert.ok(n <= 4, `${n} connections for one request`);
   await waitFor('no streams left', async () => (await gauge(f, 'runsd_proxy_active_streams')) === 0);
 });
+
+test('h2 upstream sends Content-Length and a Trailer header to an HTTP/1.1 client → relayed, proxy serves on', async (t) => {
+  // Legal in HTTP/2; node's HTTP/1.1 writeHead refuses a Trailer header beside Content-Length.
+  const srv = h2Upstream((s) => {
+    s.respond({ ':status': 200, 'content-length': '4', trailer: 'x-checksum' }, { waitForTrailers: true });
+    s.on('wantTrailers', () => s.sendTrailers({ 'x-checksum': 'abc' }));
+    s.end('body');
+  });
+  const port = await listen(srv as unknown as net.Server);
+  const f = await startProxy({ port, caPem: up.caPem });
+  t.after(async () => {
+    await f.proxy.close();
+    srv.close();
+  });
+  const r = await get(f, 'hello', '/trailer');
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.body, 'body');
+  await healthy(f);
+});
