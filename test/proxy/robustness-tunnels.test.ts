@@ -10,6 +10,7 @@ import net, { type LookupFunction } from 'node:net';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
+import { UpstreamPool, upstreamSecureContext } from '../../workers/proxy/upstream-pool.ts';
 import { type FakeUpstream, startFakeUpstream, testCert } from '../helpers/fake-upstream.ts';
 import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
 
@@ -724,4 +725,72 @@ test('h2 upstream sends Content-Length and a Trailer header to an HTTP/1.1 clien
   assert.equal(r.status, 200, r.body);
   assert.equal(r.body, 'body');
   await healthy(f);
+});
+
+test('upstream status 700 to an h2c client (HTTP/2 allows 200-599) → 502, proxy serves on', async (t) => {
+  const { cert, key } = testCert();
+  const odd = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
+    s.once('data', (d) => {
+      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      else s.end('HTTP/1.1 700 Weird\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    }),
+  );
+  const port = await listen(odd);
+  const f = await startProxy({ port, caPem: up.caPem });
+  const c = http2.connect(`http://127.0.0.1:${f.port}`);
+  t.after(async () => {
+    c.close();
+    await f.proxy.close();
+    odd.close();
+  });
+  const h = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+    const s = c.request({ ':path': '/odd', ':authority': 'hello' });
+    s.on('response', resolve);
+    s.on('error', reject);
+    s.resume();
+  });
+  assert.equal(h[':status'], 502);
+  assert.equal(h['x-runsd-error'], 'RUNSD_UPSTREAM_PROTOCOL');
+  c.close();
+  await healthy(f);
+});
+
+test('an upstream session hitting its idle timeout while a request waits: the request still completes', async (t) => {
+  const srv = h2Upstream((s) => {
+    setTimeout(() => {
+      s.respond({ ':status': 200 });
+      s.end('slow');
+    }, 400);
+  });
+  const port = await listen(srv as unknown as net.Server);
+  const pool = new UpstreamPool({
+    port,
+    lookup: ((_h: string, o: dns.LookupOptions, cb: (...a: unknown[]) => void) =>
+      o.all
+        ? process.nextTick(cb, null, [{ address: '127.0.0.1', family: 4 }])
+        : process.nextTick(cb, null, '127.0.0.1', 4)) as unknown as LookupFunction,
+    secureContext: upstreamSecureContext(up.caPem),
+    connectTimeoutMs: 1000,
+    idleMs: 100,
+  });
+  t.after(async () => {
+    await pool.close();
+    srv.close();
+  });
+  const host = 'hello-123456789012.us-central1.run.app';
+  const u = await pool.get(host);
+  assert.equal(u.kind, 'h2');
+  const session = (u as { session: http2.ClientHttp2Session }).session;
+  const body = await new Promise<string>((resolve, reject) => {
+    const s = session.request({ ':path': '/slow', ':authority': host });
+    let b = '';
+    s.setEncoding('utf8');
+    s.on('data', (d) => (b += d));
+    s.on('end', () => resolve(b));
+    s.on('error', reject);
+  });
+  assert.equal(body, 'slow');
+  // The idle session was retired: the next request gets a fresh one.
+  const next = await pool.get(host);
+  assert.notEqual((next as { session: http2.ClientHttp2Session }).session, session);
 });
