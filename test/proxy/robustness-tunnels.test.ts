@@ -794,3 +794,33 @@ test('an upstream session hitting its idle timeout while a request waits: the re
   const next = await pool.get(host);
   assert.notEqual((next as { session: http2.ClientHttp2Session }).session, session);
 });
+
+test('env mode: an external host that drops a kept-alive connection → the GET is retried on a fresh one', async (t) => {
+  // Answers the first request on each connection (keep-alive, no timeout hint), resets on the next:
+  // what a server whose idle timeout just ran out looks like to the proxy's pooled connection.
+  let conns = 0;
+  const open = new Set<net.Socket>();
+  const ka = net.createServer((s) => {
+    conns++;
+    open.add(s);
+    s.once('close', () => open.delete(s));
+    let n = 0;
+    s.on('data', () => {
+      if (n++ === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      else s.resetAndDestroy();
+    });
+    s.on('error', () => {});
+  });
+  const port = await listen(ka);
+  t.after(async () => {
+    for (const s of open) s.destroy();
+    await new Promise((r) => ka.close(r));
+  });
+  for (let i = 0; i < 3; i++) {
+    const r = await proxyGet(env, `http://127.0.0.1:${port}/ka${i}`);
+    assert.equal(r.status, 200, `request ${i}: ${r.status} ${r.body}`);
+    assert.equal(r.body, 'ok');
+  }
+  assert.ok(conns >= 3);
+  await healthy(env);
+});

@@ -19,6 +19,7 @@ export function forwardPlain(
   port: number,
   lookup: LookupFunction,
   timeoutMs: number,
+  retry = true,
 ): Promise<number> {
   agent ??= new http.Agent({ keepAlive: true, lookup } as http.AgentOptions);
   return new Promise((resolve, reject) => {
@@ -75,6 +76,12 @@ export function forwardPlain(
     req.on('error', (err) => {
       if (settled) return;
       settled = true;
+      // A pooled connection the host had just closed (its idle timeout ran out): nothing was
+      // processed, so a body-less request is sent once more on a fresh connection.
+      if (retry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !ds.body) {
+        resolve(forwardPlain(ds, host, port, lookup, timeoutMs, false));
+        return;
+      }
       reject(
         new RunsdError('RUNSD_UPSTREAM_CONNECT', `cannot reach ${host}:${port}: ${err.message}`, {
           cause: err,
