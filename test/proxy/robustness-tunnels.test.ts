@@ -824,3 +824,67 @@ test('env mode: an external host that drops a kept-alive connection → the GET 
   assert.ok(conns >= 3);
   await healthy(env);
 });
+
+test('upgrade: no token for the service → 503 naming it, proxy serves on', async (t) => {
+  let fail = true;
+  const f = await startProxy(
+    wsUp,
+    {},
+    {
+      get: async (aud) => {
+        if (fail) throw new Error('metadata server said 500');
+        return `tok-for-${aud}`;
+      },
+    },
+  );
+  t.after(() => f.proxy.close());
+  const got = await raw(f.port, upgradeRequest('/ws'));
+  assert.equal(statusOf(got), 503, got);
+  assert.match(got, /X-Runsd-Error: RUNSD_TOKEN_FETCH/);
+  assert.match(got, /hello-123456789012\.us-central1\.run\.app.*metadata server said 500/);
+  fail = false;
+  await healthy(f);
+});
+
+for (const [name, code] of [
+  ['REFUSED_STREAM', http2.constants.NGHTTP2_REFUSED_STREAM],
+  ['INTERNAL_ERROR', http2.constants.NGHTTP2_INTERNAL_ERROR],
+] as const) {
+  test(`h2 upstream resets every stream with ${name} before answering → 502, proxy serves on`, async (t) => {
+    let streams = 0;
+    const srv = h2Upstream((s) => {
+      streams++;
+      s.close(code);
+    });
+    const port = await listen(srv as unknown as net.Server);
+    const f = await startProxy({ port, caPem: up.caPem });
+    t.after(async () => {
+      await f.proxy.close();
+      srv.close();
+    });
+    const r = await get(f, 'hello', '/rst');
+    assert.equal(r.status, 502, r.body);
+    assert.equal(r.code, 'RUNSD_UPSTREAM_RESET');
+    assert.match(r.body, new RegExp(`HTTP/2 error code ${code}`));
+    // Refused streams are retried (a bounded number of times); others are not.
+    if (code === http2.constants.NGHTTP2_REFUSED_STREAM) assert.ok(streams > 1 && streams <= 4, `${streams}`);
+    else assert.equal(streams, 1);
+    await healthy(f);
+  });
+}
+
+test('CONNECT hello:80 carrying a WebSocket upgrade: frames flow, nothing left open after', async () => {
+  const frame = Buffer.from([0x81, 0x82, 1, 2, 3, 4, 'h'.charCodeAt(0) ^ 1, 'i'.charCodeAt(0) ^ 2]);
+  const got = await raw(
+    envWs.port,
+    Buffer.concat([
+      Buffer.from(`CONNECT hello:80 HTTP/1.1\r\nHost: hello:80\r\n\r\n${upgradeRequest('/ws')}`),
+      frame,
+    ]),
+    /echo:hi/,
+  );
+  assert.match(got, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 101 /);
+  assert.match(got, /echo:hi/);
+  await waitFor('upstream tunnel closed', () => upstreamTunnels.size === 0);
+  await healthy(envWs);
+});
