@@ -147,6 +147,8 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
       // An interim response (100, 103): node emits the final one too. Until it comes, the response
       // timeout keeps running, so an upstream that never sends it still ends in a 504.
       if (status >= 100 && status < 200) return;
+      // Headers racing the response timeout (or the stream's close): the app already has its answer.
+      if (settled) return;
       responded = true;
       clearTimeout(timer);
       o.onHeaders?.();
