@@ -888,3 +888,32 @@ test('CONNECT hello:80 carrying a WebSocket upgrade: frames flow, nothing left o
   await waitFor('upstream tunnel closed', () => upstreamTunnels.size === 0);
   await healthy(envWs);
 });
+
+test('h2 upstream resets the stream with NO_ERROR mid-body (with Content-Length) → a cut, not a clean end', async (t) => {
+  const srv = h2Upstream((s) => {
+    s.respond({ ':status': 200, 'content-length': '100' });
+    s.write('abc', () => setTimeout(() => s.close(http2.constants.NGHTTP2_NO_ERROR), 20));
+  });
+  const port = await listen(srv as unknown as net.Server);
+  const f = await startProxy({ port, caPem: up.caPem });
+  t.after(async () => {
+    await f.proxy.close();
+    srv.close();
+  });
+  const r = await new Promise<{ status: number; body: string; aborted: boolean }>((resolve) => {
+    let body = '';
+    http
+      .get(
+        { host: '127.0.0.1', port: f.port, path: '/cut', headers: { host: 'hello' }, agent: false },
+        (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, aborted: false }));
+          res.on('error', () => resolve({ status: res.statusCode ?? 0, body, aborted: true }));
+        },
+      )
+      .on('error', () => resolve({ status: 0, body, aborted: true }));
+  });
+  assert.equal(r.aborted, true, JSON.stringify(r));
+  await healthy(f);
+});
