@@ -24,6 +24,8 @@ export async function startProxy(
   over: Partial<ProxySettings> = {},
   tokens?: TokenSource | null,
   facts: Facts = FACTS,
+  /** Replaces the static table (e.g. a lookup that fails). */
+  lookup?: LookupFunction,
 ): Promise<Fixture> {
   const registry = new Registry();
   const tokenCalls: string[] = [];
@@ -48,7 +50,7 @@ export async function startProxy(
     settings,
     facts,
     tokens: () => src,
-    lookup: staticLookup(settings.staticHosts ?? {}, dns.lookup as unknown as LookupFunction),
+    lookup: lookup ?? staticLookup(settings.staticHosts ?? {}, dns.lookup as unknown as LookupFunction),
     metrics: proxyMetrics(registry),
     log: createLogger({ verbosity: 0, format: 'text', write: () => {} }),
   });

@@ -81,6 +81,10 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
         sock.cork();
         setImmediate(() => sock.uncork());
       }
+      // HTTP/1.1 carries trailers only when chunked: node's writeHead throws on a Trailer header
+      // beside Content-Length (legal from an HTTP/2 upstream), so such a response goes chunked.
+      if (headers['trailer'] !== undefined && headers['content-length'] !== undefined)
+        delete headers['content-length'];
       res.writeHead(status, headers as Record<string, string | string[]>);
       if (endStream) res.end();
       return res;

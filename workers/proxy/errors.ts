@@ -19,6 +19,7 @@ export function statusFor(code: ErrorCode): number {
       return 504;
     case 'RUNSD_UPSTREAM_CONNECT':
     case 'RUNSD_UPSTREAM_RESET':
+    case 'RUNSD_UPSTREAM_PROTOCOL':
       return 502;
     default:
       return 500;
@@ -35,6 +36,7 @@ const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_UPSTREAM_CONNECT: 'check that the service exists and its URL resolves',
   RUNSD_UPSTREAM_TIMEOUT: 'the service did not answer in time',
   RUNSD_UPSTREAM_RESET: 'the service closed the request; retry',
+  RUNSD_UPSTREAM_PROTOCOL: 'the server answered something that is not a valid HTTP response',
 };
 
 /** Sends the error response if no header was sent yet, else cuts the response. Returns the status. */
@@ -72,5 +74,21 @@ export function notRelay(authority: string): RunsdError {
   return new RunsdError(
     'RUNSD_NOT_RELAY',
     `"${authority}" is not an internal service name; this proxy is not an open relay`,
+  );
+}
+
+/** An upstream answer the app's side refuses to carry (node throws, e.g. for status 000). */
+export function unrelayable(origin: string, err: unknown): RunsdError {
+  return new RunsdError(
+    'RUNSD_UPSTREAM_PROTOCOL',
+    `${origin} sent a response that cannot be relayed: ${(err as Error)?.message ?? String(err)}`,
+    { cause: err },
+  );
+}
+
+export function switched(origin: string): RunsdError {
+  return new RunsdError(
+    'RUNSD_UPSTREAM_PROTOCOL',
+    `${origin} answered 101 Switching Protocols to a request that asked for no upgrade`,
   );
 }

@@ -10,6 +10,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import type { Downstream } from './downstream.ts';
+import { switched, unrelayable } from './errors.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -146,18 +147,27 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
       // An interim response (100, 103): node emits the final one too. Until it comes, the response
       // timeout keeps running, so an upstream that never sends it still ends in a 504.
       if (status >= 100 && status < 200) return;
+      // Headers racing the response timeout (or the stream's close): the app already has its answer.
+      if (settled) return;
       responded = true;
       clearTimeout(timer);
       o.onHeaders?.();
       settled = true;
-      relay(
-        a,
-        status,
-        h as Headers,
-        (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
-        stream,
-        () => trailers,
-      );
+      try {
+        relay(
+          a,
+          status,
+          h as Headers,
+          (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
+          stream,
+          () => trailers,
+        );
+      } catch (err) {
+        // A throw in this listener would be an uncaught exception and kill the room.
+        stream.close(NGHTTP2_CANCEL);
+        reject(unrelayable(o.host, err));
+        return;
+      }
       resolve(status);
     });
     stream.on('trailers', (t) => {
@@ -223,10 +233,28 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
       o.onHeaders?.();
       const status = res.statusCode ?? 502;
       const empty = ds.method === 'HEAD' || status === 204 || status === 304;
-      relay(a, status, res.headers as Headers, empty, res, () => res.trailers as Headers);
+      try {
+        relay(a, status, res.headers as Headers, empty, res, () => res.trailers as Headers);
+      } catch (err) {
+        // e.g. "HTTP/1.1 000": writeHead throws, and a throw in this listener would be an uncaught
+        // exception that kills the room with every request in flight.
+        req.destroy();
+        reject(unrelayable(o.host, err));
+        return;
+      }
       if (empty) res.resume();
       res.once('aborted', () => ds.abort());
       resolve(status);
+    });
+    // A 101 to a request that asked for no upgrade: without this listener node drops the socket
+    // and emits neither 'response' nor 'error', and the app would wait for the response timeout.
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      feeder?.detach();
+      reject(switched(o.host));
     });
     req.on('error', (err) => {
       if (settled) return;

@@ -3,11 +3,12 @@
 // go through the sniffing dispatcher, so h2c over CONNECT works too).
 import http, { type IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
-import { parseHost } from '../../src/domain/names.ts';
+import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
+import { switched, unrelayable } from './errors.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
@@ -18,6 +19,7 @@ export function forwardPlain(
   port: number,
   lookup: LookupFunction,
   timeoutMs: number,
+  retry = true,
 ): Promise<number> {
   agent ??= new http.Agent({ keepAlive: true, lookup } as http.AgentOptions);
   return new Promise((resolve, reject) => {
@@ -45,7 +47,16 @@ export function forwardPlain(
       settled = true;
       const status = res.statusCode ?? 502;
       const empty = ds.method === 'HEAD' || status === 204 || status === 304;
-      const w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+      let w: Writable;
+      try {
+        w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+      } catch (err) {
+        // e.g. "HTTP/1.1 000": writeHead throws, and a throw in this listener would be an uncaught
+        // exception that kills the room with every request in flight.
+        res.destroy();
+        reject(unrelayable(`${host}:${port}`, err));
+        return;
+      }
       if (empty) res.resume();
       else {
         res.pipe(w, { end: false });
@@ -54,9 +65,23 @@ export function forwardPlain(
       res.once('aborted', () => ds.abort());
       resolve(status);
     });
+    // A 101 to a request that asked for no upgrade: without this listener node drops the socket
+    // and emits neither 'response' nor 'error', and the app would wait forever.
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      if (settled) return;
+      settled = true;
+      reject(switched(`${host}:${port}`));
+    });
     req.on('error', (err) => {
       if (settled) return;
       settled = true;
+      // A pooled connection the host had just closed (its idle timeout ran out): nothing was
+      // processed, so a body-less request is sent once more on a fresh connection.
+      if (retry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !ds.body) {
+        resolve(forwardPlain(ds, host, port, lookup, timeoutMs, false));
+        return;
+      }
       reject(
         new RunsdError('RUNSD_UPSTREAM_CONNECT', `cannot reach ${host}:${port}: ${err.message}`, {
           cause: err,
@@ -86,6 +111,14 @@ export function plainConnect(
       throw new RunsdError(
         'RUNSD_NOT_RELAY',
         `CONNECT "${target}": only internal service names are tunnelled`,
+      );
+    // CONNECT to :443 means the client is about to speak TLS (an https:// URL), which this proxy
+    // can neither terminate nor add a token to: say so instead of answering its ClientHello with
+    // an HTTP 400 from inside the tunnel.
+    if (splitHostPort(target).port === 443)
+      throw new RunsdError(
+        'RUNSD_NOT_RELAY',
+        `CONNECT "${target}": internal names are served over plain HTTP; call http://${t.service}${t.region ? `.${t.region}` : ''} instead of https://`,
       );
   } catch (err) {
     const w = toWire(err);

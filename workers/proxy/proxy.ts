@@ -76,7 +76,15 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     if (t.kind === 'external') {
       // Env mode: the app uses us as its HTTP proxy for every http:// URL; those go out untouched.
       // An origin-form request for an external name (or anything in DNS mode) is refused.
-      if (s.mode === 'env' && absolute) return { kind: 'plain', host: t.host, port: t.port ?? 80 };
+      if (s.mode === 'env' && absolute) {
+        // http.request throws on a port past 65535 and quietly takes port 0 for 80.
+        if (t.port !== null && !(t.port >= 1 && t.port <= 65535))
+          throw new RunsdError(
+            'RUNSD_BAD_HOST',
+            `"${authority}": port ${t.port} is not a TCP port (1-65535)`,
+          );
+        return { kind: 'plain', host: t.host, port: t.port ?? 80 };
+      }
       throw notRelay(authority);
     }
     const origin = serviceUrl(t.service, t.region, {
@@ -190,6 +198,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
           lookup: o.lookup,
           secureContext,
           port: d.upstreamPort,
+          timeoutMs: d.timeoutMs,
           onDone: (service, status) => m.countRequest(service, 'websocket', status),
           onError: (code) => m.errors.inc({ code }),
         });

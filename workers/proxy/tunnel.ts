@@ -7,7 +7,7 @@ import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { endToEnd, hasCredential } from '../../src/domain/http-headers.ts';
-import { type ErrorCode, toWire } from '../../src/errors.ts';
+import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import { requestTarget } from './downstream.ts';
 import { statusFor } from './errors.ts';
 import type { Route } from './proxy.ts';
@@ -19,14 +19,22 @@ export interface TunnelOptions {
   lookup: LookupFunction;
   secureContext: tls.SecureContext;
   port: number;
+  /** Time to the upstream's answer to the handshake before a 504. */
+  timeoutMs: number;
   onDone(service: string, status: number): void;
   onError(code: ErrorCode): void;
 }
 
-function head(res: IncomingMessage): string {
+// Framing headers of a refused upgrade's answer: its body reaches the app decoded (res.pipe), so
+// the upstream's chunked framing must not be announced; the app reads to the close instead.
+const FRAMING = /^(transfer-encoding|connection|keep-alive)$/i;
+
+function head(res: IncomingMessage, refused = false): string {
   let s = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
   const raw = res.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) s += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  for (let i = 0; i < raw.length; i += 2)
+    if (!refused || !FRAMING.test(raw[i]!)) s += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  if (refused) s += 'Connection: close\r\n';
   return `${s}\r\n`;
 }
 
@@ -62,6 +70,9 @@ export async function tunnelUpgrade(
       if (!hasCredential(req.headers, o.authHeader))
         headers[o.authHeader] = `Bearer ${await o.token(r.audience)}`;
       headers['host'] = r.host;
+      // The app may have gone while the token was fetched: its close listener below would never
+      // fire, and the upstream tunnel opened for nobody would stay open.
+      if (socket.destroyed) return;
       up = https.request({
         host: r.host,
         servername: r.host,
@@ -77,7 +88,19 @@ export async function tunnelUpgrade(
       } as https.RequestOptions);
     }
     await new Promise<void>((resolve, reject) => {
+      // An upstream that accepts the connection but never answers the handshake must not hold the
+      // app's socket forever.
+      const timer = setTimeout(() => {
+        up.destroy(
+          new RunsdError(
+            'RUNSD_UPSTREAM_TIMEOUT',
+            `${r.kind === 'plain' ? `${r.host}:${r.port}` : r.host} did not answer the upgrade within ${o.timeoutMs} ms`,
+          ),
+        );
+      }, o.timeoutMs);
+      up.once('close', () => clearTimeout(timer));
       up.on('upgrade', (res, upSocket, upHead) => {
+        clearTimeout(timer);
         socket.write(head(res));
         if (upHead.length) socket.write(upHead);
         if (first.length) upSocket.write(first);
@@ -91,13 +114,17 @@ export async function tunnelUpgrade(
         resolve();
       });
       up.on('response', (res) => {
-        // Refused upgrade: relay the answer and close (the connection's framing is the upstream's).
-        socket.write(head(res));
+        // Refused upgrade: relay the answer and close.
+        clearTimeout(timer);
+        socket.write(head(res, true));
         res.pipe(socket);
         o.onDone(service, res.statusCode ?? 502);
         resolve();
       });
-      up.on('error', reject);
+      up.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
       socket.once('close', () => up.destroy());
       up.end();
     });
