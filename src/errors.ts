@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'RUNSD_UPSTREAM_CONNECT' // TCP/TLS to the upstream failed
   | 'RUNSD_UPSTREAM_TIMEOUT'
   | 'RUNSD_UPSTREAM_RESET'
+  | 'RUNSD_UPSTREAM_PROTOCOL' // the upstream answered something the app's protocol cannot carry
   | 'RUNSD_DNS_FORMERR'
   | 'RUNSD_DNS_UPSTREAM'
   | 'RUNSD_FACT_MISSING' // a fact (region, project number) not known yet: 503

@@ -81,18 +81,37 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
         sock.cork();
         setImmediate(() => sock.uncork());
       }
-      res.writeHead(status, headers as Record<string, string | string[]>);
+      try {
+        res.writeHead(status, headers as Record<string, string | string[]>);
+      } catch (err) {
+        // node refuses a Trailer header on a response it will not send chunked (Content-Length,
+        // HEAD, 204/304, an HTTP/1.0 app): ERR_HTTP_TRAILER_INVALID, which thrown from the upstream's
+        // 'response' listener killed the room. Those trailers could not be sent anyway: drop the
+        // announcement and let node decide the framing again.
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP_TRAILER_INVALID' || !('trailer' in headers))
+          throw err;
+        const { trailer: _, ...rest } = headers;
+        res.writeHead(status, rest as Record<string, string | string[]>);
+      }
       if (endStream) res.end();
       return res;
     },
     finish(trailers) {
-      if (trailers && Object.keys(trailers).length > 0) res.addTrailers(trailers as Record<string, string>);
+      try {
+        if (trailers && Object.keys(trailers).length > 0) res.addTrailers(trailers as Record<string, string>);
+      } catch {
+        // A trailer HTTP/1.1 cannot carry (a value with a control character from an h2 upstream):
+        // the body is complete, so it ends without trailers rather than throwing in 'end'.
+      }
       res.end();
     },
     abort() {
       res.destroy();
     },
     onGone(cb) {
+      // The app may be gone already (it left while the token or the upstream connection was
+      // awaited): then 'close' has fired and would never fire again.
+      if (res.destroyed && !res.writableFinished) return void queueMicrotask(cb);
       res.once('close', () => {
         if (!res.writableFinished) cb();
       });
@@ -136,9 +155,14 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
       stream.end();
     },
     abort() {
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      // Not close(code): on a stream whose writable side is open it first ends it (END_STREAM), so
+      // the app saw a clean, truncated body. destroy(err) resets at once with INTERNAL_ERROR.
+      if (!stream.destroyed) stream.destroy(new Error('response cut short'));
     },
     onGone(cb) {
+      // Gone already (reset while the token or the upstream connection was awaited): 'close' has
+      // fired; without this the request went upstream anyway and its response hit a dead stream.
+      if (stream.destroyed) return void queueMicrotask(cb);
       stream.once('close', () => {
         if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) cb();
       });

@@ -19,6 +19,7 @@ export function statusFor(code: ErrorCode): number {
       return 504;
     case 'RUNSD_UPSTREAM_CONNECT':
     case 'RUNSD_UPSTREAM_RESET':
+    case 'RUNSD_UPSTREAM_PROTOCOL':
       return 502;
     default:
       return 500;
@@ -35,6 +36,7 @@ const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_UPSTREAM_CONNECT: 'check that the service exists and its URL resolves',
   RUNSD_UPSTREAM_TIMEOUT: 'the service did not answer in time',
   RUNSD_UPSTREAM_RESET: 'the service closed the request; retry',
+  RUNSD_UPSTREAM_PROTOCOL: 'the service sent a response that is not valid HTTP; fix the service',
 };
 
 /** Sends the error response if no header was sent yet, else cuts the response. Returns the status. */

@@ -3,11 +3,12 @@
 // go through the sniffing dispatcher, so h2c over CONNECT works too).
 import http, { type IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
 import { parseHost } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
+import { respondSafely } from './exchange.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
@@ -45,7 +46,16 @@ export function forwardPlain(
       settled = true;
       const status = res.statusCode ?? 502;
       const empty = ds.method === 'HEAD' || status === 204 || status === 304;
-      const w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+      let w: Writable;
+      try {
+        // Same guard as the exchange: a status or header the app's protocol refuses must fail this
+        // request, not throw out of this 'response' listener.
+        w = respondSafely(ds, `${host}:${port}`, status, endToEnd(res.headers as Headers), empty, false);
+      } catch (err) {
+        req.destroy();
+        reject(err);
+        return;
+      }
       if (empty) res.resume();
       else {
         res.pipe(w, { end: false });
