@@ -295,3 +295,76 @@ test('an upstream reset mid-body reaches the app as a reset, never as a clean en
   assert.doesNotMatch(viaH1.rest, /\r\n0\r\n\r\n$/, 'no terminating chunk');
   await stillServes(f);
 });
+
+/** Raw bytes to the proxy; returns what it answered before closing. */
+function rawBytes(f: Fixture, text: string): Promise<H1Result> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(f.port, '127.0.0.1');
+    let out = '';
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('error', reject);
+    s.on('close', () => {
+      const i = out.indexOf('\r\n\r\n');
+      const head = i < 0 ? out : out.slice(0, i);
+      resolve({
+        status: Number(/^HTTP\/1\.\d (\d{3})/.exec(head)?.[1] ?? 0),
+        code: /\r\nx-runsd-error: (\S+)/i.exec(head)?.[1],
+        head,
+        rest: i < 0 ? '' : out.slice(i + 4),
+      });
+    });
+    s.write(text);
+  });
+}
+
+test('malformed HTTP/1.1 requests get a 400/431 naming what was wrong, and never reach the upstream', async (t) => {
+  const raw = await rawUpstream({});
+  const f = await startProxy(raw);
+  t.after(async () => {
+    await f.proxy.close();
+    await raw.close();
+  });
+  const cases: [string, number, string, RegExp][] = [
+    [
+      'GET https://hello/x HTTP/1.1\r\nHost: hello\r\nConnection: close\r\n\r\n',
+      400,
+      'RUNSD_BAD_REQUEST',
+      /request target "https:\/\/hello\/x" is neither a path nor an http:\/\/ URL/,
+    ],
+    [
+      'GET ftp://hello/x HTTP/1.1\r\nHost: hello\r\nConnection: close\r\n\r\n',
+      400,
+      'RUNSD_BAD_REQUEST',
+      /"ftp:\/\/hello\/x"/,
+    ],
+    // The URL parser reads `http:///x` as host "x": that must not route to a service named x.
+    ['GET http:///x HTTP/1.1\r\nHost: hello\r\nConnection: close\r\n\r\n', 400, 'RUNSD_BAD_HOST', /is empty/],
+    ['GET /x HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'RUNSD_BAD_HOST', /needs a Host/],
+    [
+      'POST /x HTTP/1.1\r\nHost: hello\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'RUNSD_BAD_REQUEST',
+      /malformed HTTP\/1\.1 request \(HPE_INVALID_TRANSFER_ENCODING/,
+    ],
+    [
+      `GET /x HTTP/1.1\r\nHost: hello\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`,
+      431,
+      'RUNSD_BAD_REQUEST',
+      /HPE_HEADER_OVERFLOW/,
+    ],
+  ];
+  for (const [req, status, code, body] of cases) {
+    const r = await rawBytes(f, req);
+    const line = req.split('\r\n')[0]!.slice(0, 40);
+    assert.equal(r.status, status, line);
+    assert.equal(r.code, code, line);
+    assert.match(r.rest, body, line);
+  }
+  // OPTIONS * is a valid target and is forwarded.
+  assert.equal(
+    (await rawBytes(f, 'OPTIONS * HTTP/1.1\r\nHost: hello\r\nConnection: close\r\n\r\n')).status,
+    200,
+  );
+  assert.deepEqual(raw.requests, ['*']);
+  await stillServes(f);
+});

@@ -46,8 +46,10 @@ export function requestTarget(req: IncomingMessage): { path: string; authority: 
   if (url.charCodeAt(0) !== 47 /* '/' */ && /^http:\/\//i.test(url)) {
     // A malformed absolute URL (`http://%zz/`, `http://[::1/`) must not throw here (that would kill
     // the room): keep its raw authority, which routing then rejects with a 400 naming it.
-    if (!URL.canParse(url))
-      return { path: '/', authority: url.slice(7).split(/[/?#]/)[0] ?? '', absolute: true };
+    const raw = url.slice(7).split(/[/?#]/)[0] ?? '';
+    // `http:///x` parses as host "x" (the URL parser skips empty authorities): that would route to
+    // a service the app never named, so an empty authority stays empty (400 RUNSD_BAD_HOST).
+    if (!URL.canParse(url) || raw === '') return { path: '/', authority: raw, absolute: true };
     const u = new URL(url);
     return { path: `${u.pathname}${u.search}`, authority: u.host, absolute: true };
   }

@@ -6,6 +6,7 @@ import type { Downstream } from './downstream.ts';
 export function statusFor(code: ErrorCode): number {
   switch (code) {
     case 'RUNSD_BAD_HOST':
+    case 'RUNSD_BAD_REQUEST':
       return 400;
     case 'RUNSD_NOT_RELAY':
       return 403;
@@ -29,6 +30,7 @@ export function statusFor(code: ErrorCode): number {
 const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_BAD_HOST:
     'call a service as http://SERVICE, http://SERVICE.REGION or http://SERVICE.REGION.run.internal',
+  RUNSD_BAD_REQUEST: 'send an origin-form path (/...), or an http:// URL when using runsd as HTTP proxy',
   RUNSD_NOT_RELAY: 'runsd only forwards requests for internal service names',
   RUNSD_METHOD: 'send the request itself over h2c, or CONNECT over HTTP/1.1 in env mode',
   RUNSD_TOKEN_FETCH: 'check the metadata server and the service account; retry shortly',
