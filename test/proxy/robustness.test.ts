@@ -270,29 +270,29 @@ test('an app that leaves while its token is awaited: no crash, and its HTTP/1.1 
 
 test('an upstream reset mid-body reaches the app as a reset, never as a clean end', async (t) => {
   const h2 = await h2Upstream((st, path) => {
-    if (path !== '/reset') {
-      st.respond({ ':status': 200 });
-      st.end('ok');
-      return;
-    }
     st.respond({ ':status': 200 });
+    if (path !== '/reset' && path !== '/session-dies') return void st.end('ok');
     st.write('partial');
     // destroy(err) resets with INTERNAL_ERROR at once (close(code) would end the stream first).
-    setTimeout(() => st.destroy(new Error('upstream gives up')), 30);
+    if (path === '/reset') setTimeout(() => st.destroy(new Error('upstream gives up')), 30);
+    // A dying connection: node ends the proxy's upstream stream (CANCEL) without an error.
+    else setTimeout(() => st.session?.destroy(), 30);
   });
   const f = await startProxy(h2);
   t.after(async () => {
     await f.proxy.close();
     await h2.close();
   });
-  const viaH2 = await h2c(f, '/reset');
-  assert.equal(viaH2.status, 200);
-  assert.equal(viaH2.body, 'partial');
-  assert.equal(viaH2.rstCode, http2.constants.NGHTTP2_INTERNAL_ERROR);
-  const viaH1 = await rawH1(f, '/reset');
-  assert.equal(viaH1.status, 200);
-  assert.match(viaH1.head, /transfer-encoding: chunked/i);
-  assert.doesNotMatch(viaH1.rest, /\r\n0\r\n\r\n$/, 'no terminating chunk');
+  for (const path of ['/reset', '/session-dies']) {
+    const viaH2 = await h2c(f, path);
+    assert.equal(viaH2.status, 200);
+    assert.equal(viaH2.body, 'partial');
+    assert.equal(viaH2.rstCode, http2.constants.NGHTTP2_INTERNAL_ERROR, `h2c app, ${path}`);
+    const viaH1 = await rawH1(f, path);
+    assert.equal(viaH1.status, 200);
+    assert.match(viaH1.head, /transfer-encoding: chunked/i);
+    assert.doesNotMatch(viaH1.rest, /\r\n0\r\n\r\n$/, `HTTP/1.1 app, ${path}: no terminating chunk`);
+  }
   await stillServes(f);
 });
 

@@ -102,6 +102,10 @@ function relay(
     }
   });
   body.once('end', () => {
+    // node also ends an h2 stream's readable side when its session dies (rstCode CANCEL set, no
+    // error): that body is cut short, and finishing it would hand the app a clean, truncated end.
+    const rst = (body as Partial<http2.ClientHttp2Stream>).rstCode;
+    if (rst !== undefined && rst !== NGHTTP2_NO_ERROR) return void ds.abort();
     const t = trailers();
     ds.finish(t ? forwardableTrailers(t) : null);
   });
