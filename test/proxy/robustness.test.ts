@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
 import tls from 'node:tls';
-import { testCert } from '../helpers/fake-upstream.ts';
+import { startFakeUpstream, testCert } from '../helpers/fake-upstream.ts';
 import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
 
 interface Up {
@@ -366,5 +366,34 @@ test('malformed HTTP/1.1 requests get a 400/431 naming what was wrong, and never
     200,
   );
   assert.deepEqual(raw.requests, ['*']);
+  await stillServes(f);
+});
+
+test('an upstream that answers a large upload without reading it does not wedge the app connection', {
+  timeout: 20_000,
+}, async (t) => {
+  const h2 = await startFakeUpstream();
+  const h1 = await startFakeUpstream({ h1Only: true });
+  const f = await startProxy(h2);
+  const g = await startProxy(h1);
+  t.after(async () => {
+    await f.proxy.close();
+    await g.proxy.close();
+    await h2.close();
+    await h1.close();
+  });
+  // /bytes answers at once and never reads the body. The rest of the body must still be read (and
+  // dropped), else the keep-alive connection is never read again: the next request on it hangs,
+  // and a client that leaves is never noticed (the socket leaked).
+  const body = 'a'.repeat(2_000_000);
+  for (const fx of [f, g]) {
+    const r = await rawBytes(
+      fx,
+      `POST /bytes?n=2 HTTP/1.1\r\nHost: hello\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        'GET /x HTTP/1.1\r\nHost: hello\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(r.status, 200);
+    assert.match(r.rest, /HTTP\/1\.1 200 OK\r\n[\s\S]*"method":"GET"/, 'the second request was answered');
+  }
   await stillServes(f);
 });

@@ -208,8 +208,10 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
     stream.once('close', () => {
       clearTimeout(timer);
       if (settled) {
+        feeder?.discard(stream);
         // After the response started: a reset mid-body must not look like a clean end to the app.
-        if (stream.rstCode !== NGHTTP2_NO_ERROR && !stream.readableEnded) ds.abort();
+        // (Not after a timeout: the app is being sent its 504, which abort() would cut.)
+        if (responded && stream.rstCode !== NGHTTP2_NO_ERROR && !stream.readableEnded) ds.abort();
         return;
       }
       settled = true;
@@ -274,6 +276,15 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
       }
       if (empty) res.resume();
       res.once('aborted', () => ds.abort());
+      // A complete response to a body the upstream has not read in full (a 413, an early answer):
+      // stop sending it. node's client would keep this request open until the server's keep-alive
+      // timeout, and with it the app's paused body.
+      res.once('end', () => {
+        if (feeder && !feeder.complete) {
+          feeder.discard(req);
+          req.destroy();
+        }
+      });
       resolve(status);
     });
     // A 101 with an Upgrade header to a request that asked for none: node's client hands the socket
@@ -291,6 +302,9 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
           `switched protocols (${res.statusCode} Upgrade: ${res.headers.upgrade}) unasked`,
         ),
       );
+    });
+    req.once('close', () => {
+      if (settled) feeder?.discard(req);
     });
     req.on('error', (err) => {
       if (settled) return;
