@@ -397,3 +397,51 @@ test('an upstream that answers a large upload without reading it does not wedge 
   }
   await stillServes(f);
 });
+
+test('env mode: a plain upstream answering early, with an odd status or a Trailer header, fails or serves one request', {
+  timeout: 15_000,
+}, async (t) => {
+  const up = await startFakeUpstream();
+  const f = await startProxy(up, { mode: 'env' });
+  // A plain HTTP server on loopback that never reads request bodies.
+  const conns = new Set<net.Socket>();
+  const plain = net.createServer((s) => {
+    conns.add(s);
+    s.on('error', () => {});
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (!buf.includes('\r\n\r\n')) return;
+      const path = buf.split(' ')[1];
+      buf = '';
+      if (path === '/early') s.write('HTTP/1.1 413 Too Big\r\nContent-Length: 0\r\n\r\n');
+      else if (path === '/s600') s.write('HTTP/1.1 600 Odd\r\nContent-Length: 0\r\n\r\n');
+      else if (path === '/trailer') s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTrailer: x-t\r\n\r\nok');
+      else s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    await f.proxy.close();
+    await up.close();
+    // The proxy's keep-alive agent holds connections open: close them, or close() waits forever.
+    for (const s of conns) s.destroy();
+    await new Promise((r) => plain.close(r));
+  });
+  const at = `127.0.0.1:${(plain.address() as net.AddressInfo).port}`;
+  const body = 'a'.repeat(2_000_000);
+  const early = await rawBytes(
+    f,
+    `POST http://${at}/early HTTP/1.1\r\nHost: ${at}\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+      `GET http://${at}/x HTTP/1.1\r\nHost: ${at}\r\nConnection: close\r\n\r\n`,
+  );
+  assert.equal(early.status, 413);
+  assert.match(early.rest, /HTTP\/1\.1 200 OK/, 'the next request on the connection was answered');
+  const odd = await rawBytes(f, `GET http://${at}/s600 HTTP/1.1\r\nHost: ${at}\r\nConnection: close\r\n\r\n`);
+  assert.equal(odd.status, 502);
+  assert.equal(odd.code, 'RUNSD_UPSTREAM_PROTOCOL');
+  const trailer = await rawBytes(f, `GET http://${at}/trailer HTTP/1.0\r\nHost: ${at}\r\n\r\n`);
+  assert.equal(trailer.status, 200);
+  assert.equal(trailer.rest, 'ok');
+  await stillServes(f);
+});

@@ -62,6 +62,17 @@ export function forwardPlain(
         res.once('end', () => ds.finish(forwardableTrailers(res.trailers as Headers)));
       }
       res.once('aborted', () => ds.abort());
+      // A complete answer to a body not sent in full (a 413): stop sending it and drop the rest,
+      // else the pipe waits for a 'drain' that never comes and the app's keep-alive connection is
+      // never read again (the exchange does the same for service requests).
+      res.once('end', () => {
+        const b = ds.body;
+        if (b && !b.readableEnded) {
+          b.unpipe(req);
+          b.resume();
+          req.destroy();
+        }
+      });
       resolve(status);
     });
     req.on('error', (err) => {
