@@ -52,12 +52,20 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
   h1.on('upgrade', h.upgrade);
   h1.on('connect', h.connect);
   h1.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    // A response already under way on this connection (a pipelined request failed to parse) must
+    // not get a status line written into its middle: close instead (as node's default does).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (!socket.writable || inFlight || err.code === 'ECONNRESET') return void socket.destroy();
     // Say what the parser refused (llhttp's code and reason), like every other proxy error.
-    const big = err.code === 'HPE_HEADER_OVERFLOW';
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     const body = `runsd: malformed HTTP/1.1 request (${err.code ?? 'parse error'}: ${err.message})\n`;
     socket.end(
-      `HTTP/1.1 ${big ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: RUNSD_BAD_REQUEST\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: RUNSD_BAD_REQUEST\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
   const h2 = http2.createServer({
