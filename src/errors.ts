@@ -14,11 +14,12 @@ export type ErrorCode =
   | 'RUNSD_TOKEN_FETCH' // no ID token could be had for an audience
   | 'RUNSD_BAD_HOST' // a Host that is not a Cloud Run service name
   | 'RUNSD_NOT_RELAY' // a Host outside the internal names in DNS mode
+  | 'RUNSD_BAD_REQUEST' // a malformed request (unparseable HTTP/1.1, a request target that is no path)
   | 'RUNSD_METHOD' // a request the proxy cannot forward (h2 CONNECT / extended CONNECT)
   | 'RUNSD_UPSTREAM_CONNECT' // TCP/TLS to the upstream failed
   | 'RUNSD_UPSTREAM_TIMEOUT'
   | 'RUNSD_UPSTREAM_RESET'
-  | 'RUNSD_UPSTREAM_PROTOCOL' // the upstream answered something that cannot be relayed (status 000)
+  | 'RUNSD_UPSTREAM_PROTOCOL' // the upstream answered something the app's protocol cannot carry
   | 'RUNSD_DNS_FORMERR'
   | 'RUNSD_DNS_UPSTREAM'
   | 'RUNSD_FACT_MISSING' // a fact (region, project number) not known yet: 503

@@ -43,6 +43,11 @@ export class BodyFeeder {
     src.pause();
   }
 
+  /** The app's body has ended (all of it was handed to the target). */
+  get complete(): boolean {
+    return this.ended;
+  }
+
   /** Whether a fresh attempt could resend everything sent so far. */
   get canReplay(): boolean {
     return this.replayable;
@@ -61,6 +66,16 @@ export class BodyFeeder {
     this.target?.off('drain', this.onDrain);
     this.target = null;
     this.src.pause();
+  }
+
+  /** The upstream stream `from` is done (closed after its response, or cut): read and drop the rest
+   * of the app's body, as node does for an unread request body. Left paused, an HTTP/1.1 app's
+   * socket was never read again (an upstream that answers a large upload without reading it): the
+   * connection, and its close, went unnoticed forever. No-op if another attempt took over. */
+  discard(from: Writable): void {
+    if (this.target !== from) return;
+    this.detach();
+    this.src.resume();
   }
 
   /** The upstream answered: no more replays, drop the copy. */

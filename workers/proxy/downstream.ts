@@ -46,8 +46,10 @@ export function requestTarget(req: IncomingMessage): { path: string; authority: 
   if (url.charCodeAt(0) !== 47 /* '/' */ && /^http:\/\//i.test(url)) {
     // A malformed absolute URL (`http://%zz/`, `http://[::1/`) must not throw here (that would kill
     // the room): keep its raw authority, which routing then rejects with a 400 naming it.
-    if (!URL.canParse(url))
-      return { path: '/', authority: url.slice(7).split(/[/?#]/)[0] ?? '', absolute: true };
+    const raw = url.slice(7).split(/[/?#]/)[0] ?? '';
+    // `http:///x` parses as host "x" (the URL parser skips empty authorities): that would route to
+    // a service the app never named, so an empty authority stays empty (400 RUNSD_BAD_HOST).
+    if (!URL.canParse(url) || raw === '') return { path: '/', authority: raw, absolute: true };
     const u = new URL(url);
     return { path: `${u.pathname}${u.search}`, authority: u.host, absolute: true };
   }
@@ -81,22 +83,41 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
         sock.cork();
         setImmediate(() => sock.uncork());
       }
-      // HTTP/1.1 carries trailers only when chunked: node's writeHead throws on a Trailer header
-      // beside Content-Length (legal from an HTTP/2 upstream), so such a response goes chunked.
+      // HTTP/1.1 carries trailers only when chunked: a Trailer header beside Content-Length (legal
+      // from an HTTP/2 upstream) makes the response go chunked, so the trailers still arrive.
       if (headers['trailer'] !== undefined && headers['content-length'] !== undefined)
         delete headers['content-length'];
-      res.writeHead(status, headers as Record<string, string | string[]>);
+      try {
+        res.writeHead(status, headers as Record<string, string | string[]>);
+      } catch (err) {
+        // node refuses a Trailer header on a response it will not send chunked (Content-Length,
+        // HEAD, 204/304, an HTTP/1.0 app): ERR_HTTP_TRAILER_INVALID, which thrown from the upstream's
+        // 'response' listener killed the room. Those trailers could not be sent anyway: drop the
+        // announcement and let node decide the framing again.
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP_TRAILER_INVALID' || !('trailer' in headers))
+          throw err;
+        const { trailer: _, ...rest } = headers;
+        res.writeHead(status, rest as Record<string, string | string[]>);
+      }
       if (endStream) res.end();
       return res;
     },
     finish(trailers) {
-      if (trailers && Object.keys(trailers).length > 0) res.addTrailers(trailers as Record<string, string>);
+      try {
+        if (trailers && Object.keys(trailers).length > 0) res.addTrailers(trailers as Record<string, string>);
+      } catch {
+        // A trailer HTTP/1.1 cannot carry (a value with a control character from an h2 upstream):
+        // the body is complete, so it ends without trailers rather than throwing in 'end'.
+      }
       res.end();
     },
     abort() {
       res.destroy();
     },
     onGone(cb) {
+      // The app may be gone already (it left while the token or the upstream connection was
+      // awaited): then 'close' has fired and would never fire again.
+      if (res.destroyed && !res.writableFinished) return void queueMicrotask(cb);
       res.once('close', () => {
         if (!res.writableFinished) cb();
       });
@@ -140,9 +161,14 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
       stream.end();
     },
     abort() {
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      // Not close(code): on a stream whose writable side is open it first ends it (END_STREAM), so
+      // the app saw a clean, truncated body. destroy(err) resets at once with INTERNAL_ERROR.
+      if (!stream.destroyed) stream.destroy(new Error('response cut short'));
     },
     onGone(cb) {
+      // Gone already (reset while the token or the upstream connection was awaited): 'close' has
+      // fired; without this the request went upstream anyway and its response hit a dead stream.
+      if (stream.destroyed) return void queueMicrotask(cb);
       stream.once('close', () => {
         if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) cb();
       });

@@ -6,6 +6,7 @@ import type { Downstream } from './downstream.ts';
 export function statusFor(code: ErrorCode): number {
   switch (code) {
     case 'RUNSD_BAD_HOST':
+    case 'RUNSD_BAD_REQUEST':
       return 400;
     case 'RUNSD_NOT_RELAY':
       return 403;
@@ -29,6 +30,7 @@ export function statusFor(code: ErrorCode): number {
 const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_BAD_HOST:
     'call a service as http://SERVICE, http://SERVICE.REGION or http://SERVICE.REGION.run.internal',
+  RUNSD_BAD_REQUEST: 'send an origin-form path (/...), or an http:// URL when using runsd as HTTP proxy',
   RUNSD_NOT_RELAY: 'runsd only forwards requests for internal service names',
   RUNSD_METHOD: 'send the request itself over h2c, or CONNECT over HTTP/1.1 in env mode',
   RUNSD_TOKEN_FETCH: 'check the metadata server and the service account; retry shortly',
@@ -36,7 +38,7 @@ const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_UPSTREAM_CONNECT: 'check that the service exists and its URL resolves',
   RUNSD_UPSTREAM_TIMEOUT: 'the service did not answer in time',
   RUNSD_UPSTREAM_RESET: 'the service closed the request; retry',
-  RUNSD_UPSTREAM_PROTOCOL: 'the server answered something that is not a valid HTTP response',
+  RUNSD_UPSTREAM_PROTOCOL: 'the server sent a response that is not valid HTTP or cannot be relayed',
 };
 
 /** Sends the error response if no header was sent yet, else cuts the response. Returns the status. */
@@ -74,21 +76,5 @@ export function notRelay(authority: string): RunsdError {
   return new RunsdError(
     'RUNSD_NOT_RELAY',
     `"${authority}" is not an internal service name; this proxy is not an open relay`,
-  );
-}
-
-/** An upstream answer the app's side refuses to carry (node throws, e.g. for status 000). */
-export function unrelayable(origin: string, err: unknown): RunsdError {
-  return new RunsdError(
-    'RUNSD_UPSTREAM_PROTOCOL',
-    `${origin} sent a response that cannot be relayed: ${(err as Error)?.message ?? String(err)}`,
-    { cause: err },
-  );
-}
-
-export function switched(origin: string): RunsdError {
-  return new RunsdError(
-    'RUNSD_UPSTREAM_PROTOCOL',
-    `${origin} answered 101 Switching Protocols to a request that asked for no upgrade`,
   );
 }

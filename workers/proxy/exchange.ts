@@ -10,7 +10,6 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import type { Downstream } from './downstream.ts';
-import { switched, unrelayable } from './errors.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -71,7 +70,14 @@ function timeoutError(a: Attempt): RunsdError {
   return new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${a.o.host} sent no response within ${a.o.timeoutMs} ms`);
 }
 
-/** Relay an upstream response body + trailers to the app. */
+/** The upstream's response cannot be relayed (the app gets a 502 naming why). */
+export function protocolError(host: string, what: string): RunsdError {
+  return new RunsdError('RUNSD_UPSTREAM_PROTOCOL', `${host} ${what}`);
+}
+
+/** Relay an upstream response body + trailers to the app. Throws RUNSD_UPSTREAM_PROTOCOL (nothing
+ * sent to the app yet) when the response head cannot be relayed; the caller then fails the request
+ * instead of letting the throw escape its 'response' listener, which would kill the room. */
 function relay(
   a: Attempt,
   status: number,
@@ -83,7 +89,7 @@ function relay(
   const { ds } = a;
   const grpc =
     typeof headers['content-type'] === 'string' && headers['content-type'].startsWith('application/grpc');
-  const w = ds.respond(status, endToEnd(headers), endStream, ds.trailersOk || grpc);
+  const w = respondSafely(ds, a.o.host, status, endToEnd(headers), endStream, ds.trailersOk || grpc);
   if (endStream) return;
   // A hand-rolled pipe: stream.pipe() sets up seven listeners per response, which shows for the
   // small responses that dominate service-to-service calls. Backpressure: pause until 'drain'.
@@ -96,9 +102,34 @@ function relay(
     }
   });
   body.once('end', () => {
+    // node also ends an h2 stream's readable side when its session dies (rstCode CANCEL set, no
+    // error): that body is cut short, and finishing it would hand the app a clean, truncated end.
+    const rst = (body as Partial<http2.ClientHttp2Stream>).rstCode;
+    if (rst !== undefined && rst !== NGHTTP2_NO_ERROR) return void ds.abort();
     const t = trailers();
     ds.finish(t ? forwardableTrailers(t) : null);
   });
+}
+
+/** ds.respond for an upstream's status and headers, which node:http / node:http2 validate by
+ * throwing: a final status must be 200–599 (node:http2 refuses others and node:http refuses < 100;
+ * a 1xx here is an unasked 101 or a 1xx sent as final), and the app may be gone (a destroyed h2
+ * stream throws ERR_HTTP2_INVALID_STREAM). */
+export function respondSafely(
+  ds: Downstream,
+  host: string,
+  status: number,
+  headers: Headers,
+  endStream: boolean,
+  trailers: boolean,
+): Writable {
+  if (!(status >= 200 && status <= 599))
+    throw protocolError(host, `answered with status ${status}, which is not a final HTTP status (200-599)`);
+  try {
+    return ds.respond(status, headers, endStream, trailers);
+  } catch (err) {
+    throw protocolError(host, `sent a response that cannot be relayed: ${(err as Error).message}`);
+  }
 }
 
 function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
@@ -134,6 +165,7 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
   return new Promise((resolve, reject) => {
     let responded = false;
     let settled = false;
+    let gone = false;
     let trailers: Headers | null = null;
     const timer = setTimeout(() => {
       if (responded) return;
@@ -163,9 +195,8 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
           () => trailers,
         );
       } catch (err) {
-        // A throw in this listener would be an uncaught exception and kill the room.
         stream.close(NGHTTP2_CANCEL);
-        reject(unrelayable(o.host, err));
+        reject(err);
         return;
       }
       resolve(status);
@@ -179,15 +210,18 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
     stream.once('close', () => {
       clearTimeout(timer);
       if (settled) {
+        feeder?.discard(stream);
         // After the response started: a reset mid-body must not look like a clean end to the app.
-        if (stream.rstCode !== NGHTTP2_NO_ERROR && !stream.readableEnded) ds.abort();
+        // (Not after a timeout: the app is being sent its 504, which abort() would cut.)
+        if (responded && stream.rstCode !== NGHTTP2_NO_ERROR && !stream.readableEnded) ds.abort();
         return;
       }
       settled = true;
       feeder?.detach();
       const refused = stream.rstCode === NGHTTP2_REFUSED_STREAM || stream.pending || stream.id === undefined;
       const lost = !responded && IDEMPOTENT.has(ds.method) && (session.destroyed || session.closed);
-      if ((refused || lost) && canRetry(a)) {
+      // A stream we cancelled because the app left is not retried (it would look refused).
+      if ((refused || lost) && !gone && canRetry(a)) {
         o.pool.retire(o.host, session);
         resolve(attempt(a));
         return;
@@ -200,6 +234,7 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
       );
     });
     ds.onGone(() => {
+      gone = true;
       if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
     });
     feeder?.attach(stream);
@@ -210,6 +245,7 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
   const { ds, o, feeder } = a;
   return new Promise((resolve, reject) => {
     let settled = false;
+    let gone = false;
     const req = https.request({
       agent,
       host: o.host,
@@ -236,39 +272,59 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
       try {
         relay(a, status, res.headers as Headers, empty, res, () => res.trailers as Headers);
       } catch (err) {
-        // e.g. "HTTP/1.1 000": writeHead throws, and a throw in this listener would be an uncaught
-        // exception that kills the room with every request in flight.
         req.destroy();
-        reject(unrelayable(o.host, err));
+        reject(err);
         return;
       }
       if (empty) res.resume();
       res.once('aborted', () => ds.abort());
+      // A complete response to a body the upstream has not read in full (a 413, an early answer):
+      // stop sending it. node's client would keep this request open until the server's keep-alive
+      // timeout, and with it the app's paused body.
+      res.once('end', () => {
+        if (feeder && !feeder.complete) {
+          feeder.discard(req);
+          req.destroy();
+        }
+      });
       resolve(status);
     });
-    // A 101 to a request that asked for no upgrade: without this listener node drops the socket
-    // and emits neither 'response' nor 'error', and the app would wait for the response timeout.
-    req.on('upgrade', (_res, socket) => {
+    // A 101 with an Upgrade header to a request that asked for none: node's client hands the socket
+    // to 'upgrade' listeners, and with none destroys it without an error, so the app waited for the
+    // full response timeout. (A bare 101 arrives as 'response' and is refused by relay.)
+    req.on('upgrade', (res, socket) => {
       socket.destroy();
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       feeder?.detach();
-      reject(switched(o.host));
+      reject(
+        protocolError(
+          o.host,
+          `answered 101 Switching Protocols (Upgrade: ${res.headers.upgrade}) to a request that asked for no upgrade`,
+        ),
+      );
+    });
+    req.once('close', () => {
+      if (settled) feeder?.discard(req);
     });
     req.on('error', (err) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       feeder?.detach();
-      // A kept-alive socket the server had just closed: nothing was processed.
-      if (req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && canRetry(a)) {
+      // A kept-alive socket the server had just closed: nothing was processed. (Not when we destroyed
+      // the request because the app left.)
+      if (req.reusedSocket && !gone && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && canRetry(a)) {
         resolve(attempt(a));
         return;
       }
       reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${o.host}: ${err.message}`, { cause: err }));
     });
-    ds.onGone(() => req.destroy());
+    ds.onGone(() => {
+      gone = true;
+      req.destroy();
+    });
     if (feeder) feeder.attach(req);
     else req.end();
   });

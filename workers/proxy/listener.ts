@@ -40,6 +40,9 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
       // Long uploads and streams are the app's business; the proxy imposes no request deadline.
       requestTimeout: 0,
       headersTimeout: 60_000,
+      // A request without Host reaches the proxy, which answers 400 RUNSD_BAD_HOST naming the
+      // problem (node's own check answered a bare 400).
+      requireHostHeader: false,
       // `Upgrade: h2c` is served as plain HTTP/1.1 (RFC 9113 deprecates it; the Go runsd answered
       // 502). Only WebSocket upgrades are taken over as raw tunnels.
       shouldUpgradeCallback: (req: IncomingMessage) => /^websocket$/i.test(req.headers.upgrade ?? ''),
@@ -48,9 +51,22 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
   );
   h1.on('upgrade', h.upgrade);
   h1.on('connect', h.connect);
-  h1.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  h1.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A response already under way on this connection (a pipelined request failed to parse) must
+    // not get a status line written into its middle: close instead (as node's default does).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (!socket.writable || inFlight || err.code === 'ECONNRESET') return void socket.destroy();
+    // Say what the parser refused (llhttp's code and reason), like every other proxy error.
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    const body = `runsd: malformed HTTP/1.1 request (${err.code ?? 'parse error'}: ${err.message})\n`;
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: RUNSD_BAD_REQUEST\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   const h2 = http2.createServer({
     settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },

@@ -8,7 +8,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
-import { switched, unrelayable } from './errors.ts';
+import { protocolError, respondSafely } from './exchange.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
@@ -49,12 +49,12 @@ export function forwardPlain(
       const empty = ds.method === 'HEAD' || status === 204 || status === 304;
       let w: Writable;
       try {
-        w = ds.respond(status, endToEnd(res.headers as Headers), empty, false);
+        // Same guard as the exchange: a status or header the app's protocol refuses must fail this
+        // request, not throw out of this 'response' listener.
+        w = respondSafely(ds, `${host}:${port}`, status, endToEnd(res.headers as Headers), empty, false);
       } catch (err) {
-        // e.g. "HTTP/1.1 000": writeHead throws, and a throw in this listener would be an uncaught
-        // exception that kills the room with every request in flight.
-        res.destroy();
-        reject(unrelayable(`${host}:${port}`, err));
+        req.destroy();
+        reject(err);
         return;
       }
       if (empty) res.resume();
@@ -63,6 +63,17 @@ export function forwardPlain(
         res.once('end', () => ds.finish(forwardableTrailers(res.trailers as Headers)));
       }
       res.once('aborted', () => ds.abort());
+      // A complete answer to a body not sent in full (a 413): stop sending it and drop the rest,
+      // else the pipe waits for a 'drain' that never comes and the app's keep-alive connection is
+      // never read again (the exchange does the same for service requests).
+      res.once('end', () => {
+        const b = ds.body;
+        if (b && !b.readableEnded) {
+          b.unpipe(req);
+          b.resume();
+          req.destroy();
+        }
+      });
       resolve(status);
     });
     // A 101 to a request that asked for no upgrade: without this listener node drops the socket
@@ -71,7 +82,12 @@ export function forwardPlain(
       socket.destroy();
       if (settled) return;
       settled = true;
-      reject(switched(`${host}:${port}`));
+      reject(
+        protocolError(
+          `${host}:${port}`,
+          'answered 101 Switching Protocols to a request that asked for no upgrade',
+        ),
+      );
     });
     req.on('error', (err) => {
       if (settled) return;

@@ -145,6 +145,13 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
       if (ds.protocol !== 'http1' && ds.method === 'CONNECT') {
         throw new RunsdError('RUNSD_METHOD', `${ds.authority}: CONNECT over HTTP/2 is not supported`);
       }
+      // An absolute-form target with another scheme (`GET https://svc/ HTTP/1.1`) is kept as the
+      // path by requestTarget; forwarded, an h2 upstream reset it and the app saw a misleading 502.
+      if (ds.path.charCodeAt(0) !== 47 /* '/' */ && !(ds.path === '*' && ds.method === 'OPTIONS'))
+        throw new RunsdError(
+          'RUNSD_BAD_REQUEST',
+          `request target "${ds.path.slice(0, 200)}" is neither a path nor an http:// URL (https:// goes through CONNECT)`,
+        );
       const r = route(ds.authority, ds.absolute);
       if (r.kind === 'plain') {
         service = '-external';
