@@ -143,6 +143,33 @@ async function listen(srv: net.Server): Promise<number> {
   return (srv.address() as net.AddressInfo).port;
 }
 
+/** A TLS HTTP/1.1 upstream that answers `/after` with a 200 and anything else with `answer` (then
+ * closes, unless `close` is false). */
+function scriptedH1Upstream(answer: string, close = true): tls.Server {
+  const { cert, key } = testCert();
+  return tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
+    s.once('data', (d) => {
+      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+      else if (close) s.end(answer);
+      else s.write(answer);
+    }),
+  );
+}
+
+/** A proxy whose upstream is `srv` (listening on a free port), both closed after the test. */
+async function proxyInFrontOf(
+  t: { after(fn: () => unknown): void },
+  srv: { close(): unknown },
+): Promise<Fixture> {
+  const port = await listen(srv as unknown as net.Server);
+  const f = await startProxy({ port, caPem: up.caPem });
+  t.after(async () => {
+    await f.proxy.close();
+    srv.close();
+  });
+  return f;
+}
+
 // ---------------------------------------------------------------- WebSocket tunnels
 
 test('upgrade: a working tunnel carries head bytes sent with the request', async () => {
@@ -528,12 +555,7 @@ test('h2 upstream drops the TCP connection mid-response → client sees a cut, p
     s.respond({ ':status': 200, 'content-length': '100' });
     s.write('abc', () => setTimeout(() => s.session?.socket.destroy(), 20));
   });
-  const port = await listen(srv as unknown as net.Server);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    srv.close();
-  });
+  const f = await proxyInFrontOf(t, srv);
   const r = await new Promise<{ status: number; aborted: boolean }>((resolve, reject) => {
     http
       .get(
@@ -554,12 +576,7 @@ test('h2 upstream sends GOAWAY with an error code → 502, proxy serves on', asy
   const srv = h2Upstream((s) => {
     s.session?.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 0);
   });
-  const port = await listen(srv as unknown as net.Server);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    srv.close();
-  });
+  const f = await proxyInFrontOf(t, srv);
   const r = await get(f, 'hello', '/calm');
   assert.equal(r.status, 502, r.body);
   assert.equal(r.code, 'RUNSD_UPSTREAM_RESET');
@@ -571,12 +588,7 @@ test('h2 upstream sends GOAWAY with an error code mid-response → cut, proxy se
     s.respond({ ':status': 200 });
     s.write('abc', () => s.session?.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR, 0));
   });
-  const port = await listen(srv as unknown as net.Server);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    srv.close();
-  });
+  const f = await proxyInFrontOf(t, srv);
   const r = await new Promise<{ status: number; aborted: boolean }>((resolve) => {
     http
       .get(
@@ -595,19 +607,8 @@ test('h2 upstream sends GOAWAY with an error code mid-response → cut, proxy se
 });
 
 test('HTTP/1.1 upstream sends status 000 → 502 RUNSD_UPSTREAM_PROTOCOL, proxy serves on', async (t) => {
-  const { cert, key } = testCert();
-  const bad = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
-    s.once('data', (d) => {
-      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-      else s.end('HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n');
-    }),
-  );
-  const port = await listen(bad);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    bad.close();
-  });
+  const bad = scriptedH1Upstream('HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n');
+  const f = await proxyInFrontOf(t, bad);
   const r = await get(f, 'hello', '/zero');
   assert.equal(r.status, 502);
   assert.equal(r.code, 'RUNSD_UPSTREAM_PROTOCOL');
@@ -647,12 +648,9 @@ test('env mode: external host that answers a plain GET with 101 → 502, proxy s
 });
 
 test('HTTP/1.1 upstream answers a plain GET with 101 → 502 at once, proxy serves on', async (t) => {
-  const { cert, key } = testCert();
-  const sw = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
-    s.once('data', (d) => {
-      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-      else s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n');
-    }),
+  const sw = scriptedH1Upstream(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n',
+    false,
   );
   const port = await listen(sw);
   // A response timeout far beyond the test's: the 502 must not wait for it.
@@ -679,12 +677,7 @@ test('HTTP/1.1 upstream closes mid-body → the client sees a cut, proxy serves 
       }
     }),
   );
-  const port = await listen(cut);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    cut.close();
-  });
+  const f = await proxyInFrontOf(t, cut);
   const r = await proxyGet(f, 'http://hello/cut');
   assert.equal(r.aborted, true);
   await healthy(f);
@@ -698,12 +691,7 @@ test('upstream negotiates h2 and then sends garbage → 502, proxy serves on', a
     s.on('error', () => {});
     s.once('data', () => s.end('this is not an HTTP/2 frame at all, not even close.....'));
   });
-  const port = await listen(bad);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    bad.close();
-  });
+  const f = await proxyInFrontOf(t, bad);
   const r = await get(f, 'hello', '/x');
   assert.equal(r.status, 502, r.body);
   assert.match(r.code ?? '', /RUNSD_UPSTREAM_(RESET|CONNECT)/);
@@ -718,12 +706,7 @@ test('h2 upstream sends Content-Length and a Trailer header to an HTTP/1.1 clien
     s.on('wantTrailers', () => s.sendTrailers({ 'x-checksum': 'abc' }));
     s.end('body');
   });
-  const port = await listen(srv as unknown as net.Server);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    srv.close();
-  });
+  const f = await proxyInFrontOf(t, srv);
   const r = await get(f, 'hello', '/trailer');
   assert.equal(r.status, 200, r.body);
   assert.equal(r.body, 'body');
@@ -731,13 +714,7 @@ test('h2 upstream sends Content-Length and a Trailer header to an HTTP/1.1 clien
 });
 
 test('upstream status 700 to an h2c client (HTTP/2 allows 200-599) → 502, proxy serves on', async (t) => {
-  const { cert, key } = testCert();
-  const odd = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) =>
-    s.once('data', (d) => {
-      if (d.includes('/after')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
-      else s.end('HTTP/1.1 700 Weird\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    }),
-  );
+  const odd = scriptedH1Upstream('HTTP/1.1 700 Weird\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   const port = await listen(odd);
   const f = await startProxy({ port, caPem: up.caPem });
   const c = http2.connect(`http://127.0.0.1:${f.port}`);
@@ -897,12 +874,7 @@ test('h2 upstream resets the stream with NO_ERROR mid-body (with Content-Length)
     s.respond({ ':status': 200, 'content-length': '100' });
     s.write('abc', () => setTimeout(() => s.close(http2.constants.NGHTTP2_NO_ERROR), 20));
   });
-  const port = await listen(srv as unknown as net.Server);
-  const f = await startProxy({ port, caPem: up.caPem });
-  t.after(async () => {
-    await f.proxy.close();
-    srv.close();
-  });
+  const f = await proxyInFrontOf(t, srv);
   const r = await new Promise<{ status: number; body: string; aborted: boolean }>((resolve) => {
     let body = '';
     http

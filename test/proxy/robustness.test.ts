@@ -84,25 +84,10 @@ interface H1Result {
 
 /** One HTTP/1.x request over a raw socket (Connection: close), read until the proxy closes. */
 function rawH1(f: Fixture, path: string, o: { method?: string; v10?: boolean } = {}): Promise<H1Result> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(f.port, '127.0.0.1');
-    let out = '';
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.on('error', reject);
-    s.on('close', () => {
-      const i = out.indexOf('\r\n\r\n');
-      const head = i < 0 ? out : out.slice(0, i);
-      resolve({
-        status: Number(/^HTTP\/1\.\d (\d{3})/.exec(head)?.[1] ?? 0),
-        code: /\r\nx-runsd-error: (\S+)/i.exec(head)?.[1],
-        head,
-        rest: i < 0 ? '' : out.slice(i + 4),
-      });
-    });
-    s.write(
-      `${o.method ?? 'GET'} ${path} HTTP/1.${o.v10 ? 0 : 1}\r\nHost: hello\r\nConnection: close\r\n\r\n`,
-    );
-  });
+  return rawBytes(
+    f,
+    `${o.method ?? 'GET'} ${path} HTTP/1.${o.v10 ? '0' : '1'}\r\nHost: hello\r\nConnection: close\r\n\r\n`,
+  );
 }
 
 interface H2Result {
