@@ -152,8 +152,14 @@ test('an upstream Trailer header on a response node will not send chunked does n
     // Content-Length beside a Trailer header: the response goes chunked, so trailers could follow.
     assert.match(cl.head, /\r\ntransfer-encoding: chunked(\r\n|$)/i);
     assert.match(cl.rest, /^2\r\nok\r\n0\r\n/);
-    assert.equal((await rawH1(fx, '/cl', { v10: true })).status, 200);
-    assert.equal((await rawH1(fx, '/cl', { method: 'HEAD' })).status, 200);
+    // Where chunking is impossible the Trailer announcement goes, the Content-Length stays.
+    const v10cl = await rawH1(fx, '/cl', { v10: true });
+    assert.equal(v10cl.status, 200);
+    assert.match(v10cl.head, /\r\ncontent-length: 2(\r\n|$)/i);
+    const head = await rawH1(fx, '/cl', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.match(head.head, /\r\ncontent-length: 2(\r\n|$)/i);
+    assert.doesNotMatch(head.head, /\r\ntrailer:/i);
   }
   // Chunked with trailers to an HTTP/1.0 app (no chunking there) and to HEAD; a 204 announcing some.
   const v10 = await rawH1(f, '/chunked', { v10: true });
@@ -165,6 +171,56 @@ test('an upstream Trailer header on a response node will not send chunked does n
   assert.match((await rawH1(f, '/chunked')).rest, /0\r\nx-t: 1\r\n/);
   await stillServes(f);
   await stillServes(g);
+});
+
+test('an upstream that answers 200 before reading the whole upload still gets all of it', async (t) => {
+  // Answers as soon as it has the request head, then keeps reading the body (RFC 9112 §9.5 lets a
+  // server do that; only a refusal or a closing connection means "stop sending").
+  const { cert, key } = testCert();
+  let received = -1;
+  const early = tls.createServer({ cert, key, ALPNProtocols: ['http/1.1'] }, (s) => {
+    let buf = Buffer.alloc(0);
+    let answered = false;
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      if (!answered) {
+        answered = true;
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      }
+      received = buf.length - end - 4;
+    });
+  });
+  await new Promise<void>((r) => early.listen(0, '127.0.0.1', r));
+  const f = await startProxy({ port: (early.address() as net.AddressInfo).port, caPem: cert });
+  t.after(async () => {
+    await f.proxy.close();
+    early.close();
+  });
+  const status = await new Promise<number>((resolve, reject) => {
+    const s = net.connect(f.port, '127.0.0.1', () => {
+      s.write('POST /upload HTTP/1.1\r\nHost: hello\r\nContent-Length: 10\r\n\r\nhello');
+      // The rest after the upstream has answered.
+      setTimeout(() => s.write('world'), 200);
+    });
+    let out = '';
+    s.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
+    s.on('error', reject);
+    // Until the upstream has the whole body (or 5 s have passed: then the assertion below fails).
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (received < 10 && Date.now() - started < 5000) return;
+      clearInterval(poll);
+      s.destroy();
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1] ?? 0));
+    }, 20);
+  });
+  assert.equal(status, 200);
+  assert.equal(received, 10, 'the whole body reached the upstream');
 });
 
 test('an upstream status outside 200-599 (600, 999, 000, 099, a bare 101) is a 502 RUNSD_UPSTREAM_PROTOCOL', async (t) => {

@@ -84,16 +84,20 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
         setImmediate(() => sock.uncork());
       }
       // HTTP/1.1 carries trailers only when chunked: a Trailer header beside Content-Length (legal
-      // from an HTTP/2 upstream) makes the response go chunked, so the trailers still arrive.
-      if (headers['trailer'] !== undefined && headers['content-length'] !== undefined)
-        delete headers['content-length'];
+      // from an HTTP/2 upstream) is first tried without the Content-Length, so the response goes
+      // chunked and the trailers still arrive.
+      let chunkable = headers;
+      if (headers['trailer'] !== undefined && headers['content-length'] !== undefined) {
+        const { 'content-length': _, ...rest } = headers;
+        chunkable = rest;
+      }
       try {
-        res.writeHead(status, headers as Record<string, string | string[]>);
+        res.writeHead(status, chunkable as Record<string, string | string[]>);
       } catch (err) {
-        // node refuses a Trailer header on a response it will not send chunked (Content-Length,
-        // HEAD, 204/304, an HTTP/1.0 app): ERR_HTTP_TRAILER_INVALID, which thrown from the upstream's
-        // 'response' listener killed the room. Those trailers could not be sent anyway: drop the
-        // announcement and let node decide the framing again.
+        // node refuses a Trailer header on a response it will not send chunked (HEAD, 204/304, an
+        // HTTP/1.0 app): ERR_HTTP_TRAILER_INVALID, which thrown from the upstream's 'response'
+        // listener killed the room. Those trailers could not be sent anyway: drop the announcement
+        // and keep everything else as the upstream sent it (its Content-Length included).
         if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP_TRAILER_INVALID' || !('trailer' in headers))
           throw err;
         const { trailer: _, ...rest } = headers;

@@ -70,6 +70,12 @@ function timeoutError(a: Attempt): RunsdError {
   return new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${a.o.host} sent no response within ${a.o.timeoutMs} ms`);
 }
 
+/** Whether a complete upstream answer means the rest of the request body is not wanted: an error
+ * status, or the server closing the connection. */
+export function refusesBody(status: number, connection: string | undefined): boolean {
+  return status >= 400 || /(^|,)\s*close\s*(,|$)/i.test(connection ?? '');
+}
+
 /** The upstream's response cannot be relayed (the app gets a 502 naming why). */
 export function protocolError(host: string, what: string): RunsdError {
   return new RunsdError('RUNSD_UPSTREAM_PROTOCOL', `${host} ${what}`);
@@ -195,6 +201,8 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
           () => trailers,
         );
       } catch (err) {
+        // Nothing reached the app: the 502 about to be sent must not be cut by the close below.
+        responded = false;
         stream.close(NGHTTP2_CANCEL);
         reject(err);
         return;
@@ -278,11 +286,12 @@ function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
       }
       if (empty) res.resume();
       res.once('aborted', () => ds.abort());
-      // A complete response to a body the upstream has not read in full (a 413, an early answer):
-      // stop sending it. node's client would keep this request open until the server's keep-alive
-      // timeout, and with it the app's paused body.
+      // A complete refusal of a body the upstream has not read in full (a 413, or any answer that
+      // closes the connection): stop sending it. node's client would keep this request open until
+      // the server's keep-alive timeout, and with it the app's paused body. A 2xx that does not close
+      // is the server answering early while it keeps reading (RFC 9112 §9.5): the body goes on.
       res.once('end', () => {
-        if (feeder && !feeder.complete) {
+        if (feeder && !feeder.complete && refusesBody(status, res.headers.connection)) {
           feeder.discard(req);
           req.destroy();
         }

@@ -8,7 +8,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
-import { protocolError, respondSafely } from './exchange.ts';
+import { protocolError, refusesBody, respondSafely } from './exchange.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
@@ -24,6 +24,7 @@ export function forwardPlain(
   agent ??= new http.Agent({ keepAlive: true, lookup } as http.AgentOptions);
   return new Promise((resolve, reject) => {
     let settled = false;
+    let gone = false;
     const headers = endToEnd(ds.headers);
     headers['host'] = ds.authority;
     const req = http.request({
@@ -63,12 +64,13 @@ export function forwardPlain(
         res.once('end', () => ds.finish(forwardableTrailers(res.trailers as Headers)));
       }
       res.once('aborted', () => ds.abort());
-      // A complete answer to a body not sent in full (a 413): stop sending it and drop the rest,
-      // else the pipe waits for a 'drain' that never comes and the app's keep-alive connection is
-      // never read again (the exchange does the same for service requests).
+      // A complete refusal of a body not sent in full (a 413, or any answer that closes the
+      // connection): stop sending it and drop the rest, else the pipe waits for a 'drain' that never
+      // comes and the app's keep-alive connection is never read again. A 2xx that does not close is
+      // the server answering early while it keeps reading (RFC 9112 §9.5): the body goes on.
       res.once('end', () => {
         const b = ds.body;
-        if (b && !b.readableEnded) {
+        if (b && !b.readableEnded && refusesBody(status, res.headers.connection)) {
           b.unpipe(req);
           b.resume();
           req.destroy();
@@ -94,7 +96,14 @@ export function forwardPlain(
       settled = true;
       // A pooled connection the host had just closed (its idle timeout ran out): nothing was
       // processed, so a body-less request is sent once more on a fresh connection.
-      if (retry && req.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !ds.body) {
+      // (Not when we destroyed the request ourselves because the app left.)
+      if (
+        retry &&
+        !gone &&
+        req.reusedSocket &&
+        (err as NodeJS.ErrnoException).code === 'ECONNRESET' &&
+        !ds.body
+      ) {
         resolve(forwardPlain(ds, host, port, lookup, timeoutMs, false));
         return;
       }
@@ -104,7 +113,10 @@ export function forwardPlain(
         }),
       );
     });
-    ds.onGone(() => req.destroy());
+    ds.onGone(() => {
+      gone = true;
+      req.destroy();
+    });
     if (ds.body) ds.body.pipe(req);
     else req.end();
   });
