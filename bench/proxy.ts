@@ -5,13 +5,12 @@
 // shared 2-vCPU VM one run can differ from the next by 20%. Needs wrk and h2load (Debian: wrk,
 // nghttp2-client).
 // Run: ./node_modules/.bin/node bench/proxy.ts   (env SECONDS=N per run, default 5; ROUNDS, default 3)
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { startEmulator } from '../src/emulator/index.ts';
+import { type LoadResult, h2load as loadH2, wrk as loadWrk } from './load-tools.ts';
 
-const run = promisify(execFile);
 const SECONDS = Number(process.env['SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['ROUNDS'] ?? 3);
 const emu = await startEmulator();
@@ -63,36 +62,18 @@ const cpuMs = (pid: number) => {
 const PATH = '/status/200';
 const direct = `https://127.0.0.1:${emu.frontend.port}${PATH}`;
 
-interface Result {
-  rps: number;
-  p50ms: number | null;
-  requests: number;
+interface Result extends LoadResult {
   cpuPer1k: number | null;
 }
 
-async function wrk(url: string, conns: number, headers: string[]): Promise<Result> {
-  const args = ['-t', String(Math.min(conns, 2)), '-c', String(conns), '-d', `${SECONDS}s`, '--latency'];
-  for (const h of headers) args.push('-H', h);
-  const { stdout } = await run('wrk', [...args, url]);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
-  const m = /50%\s+([\d.]+)(us|ms|s)/.exec(stdout);
-  const p50ms = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : null;
-  if (/Non-2xx/.test(stdout)) throw new Error(`non-2xx responses:\n${stdout}`);
-  return { rps, p50ms, requests, cpuPer1k: null };
-}
-
-async function h2load(url: string, conns: number, streams: number, headers: string[]): Promise<Result> {
-  const args = ['-c', String(conns), '-m', String(streams), '-D', String(SECONDS), '-t', '1'];
-  for (const h of headers) args.push('-H', h);
-  const { stdout } = await run('h2load', [...args, url], { maxBuffer: 16 << 20 });
-  const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(stdout)?.[1]);
-  const st = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(stdout);
-  if (st?.[3] !== '0') throw new Error(`h2load failures:\n${stdout}`);
-  const bad = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
-  if (bad?.[2] !== '0' || bad[3] !== '0') throw new Error(`non-2xx:\n${stdout}`);
-  return { rps, p50ms: null, requests: Number(st[2]), cpuPer1k: null };
-}
+const wrk = async (url: string, conns: number, headers: string[]): Promise<Result> => ({
+  ...(await loadWrk(url, conns, SECONDS, headers)),
+  cpuPer1k: null,
+});
+const h2load = async (url: string, conns: number, streams: number, headers: string[]): Promise<Result> => ({
+  ...(await loadH2(url, conns, streams, SECONDS, headers)),
+  cpuPer1k: null,
+});
 
 /** One measurement, with the CPU the process at `pid` spent per 1,000 requests during it. */
 async function measured(pid: number, go: () => Promise<Result>): Promise<Result> {

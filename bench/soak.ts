@@ -4,17 +4,16 @@
 // TLS session) through the proxy, sampling VmRSS after each phase, then repeats the first phases to
 // see whether RSS keeps climbing. Needs wrk and h2load.
 // Run: ./node_modules/.bin/node bench/soak.ts   (env SECONDS per phase, default 20)
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startEmulator } from '../src/emulator/index.ts';
+import { h2load as loadH2, wrk as loadWrk } from './load-tools.ts';
 
-const run = promisify(execFile);
 const SECONDS = Number(process.env['SECONDS'] ?? 20);
 const SERVICES = 200;
 const emu = await startEmulator({
@@ -50,21 +49,8 @@ const rssMiB = () =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))![1]) / 1024;
 const url = `http://127.0.0.1:${port}/status/200`;
 
-async function wrk(): Promise<number> {
-  const { stdout } = await run('wrk', ['-t2', '-c16', '-d', `${SECONDS}s`, '-H', 'Host: hello', url]);
-  if (/Non-2xx/.test(stdout)) throw new Error(stdout);
-  return Number(/(\d+) requests in/.exec(stdout)![1]);
-}
-async function h2load(): Promise<number> {
-  const { stdout } = await run(
-    'h2load',
-    ['-c16', '-m10', '-t1', '-D', String(SECONDS), '-H', ':authority: hello', url],
-    { maxBuffer: 16 << 20 },
-  );
-  const st = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(stdout)!;
-  if (st[3] !== '0') throw new Error(stdout);
-  return Number(st[2]);
-}
+const wrk = async () => (await loadWrk(url, 16, SECONDS, ['Host: hello'])).requests;
+const h2load = async () => (await loadH2(url, 16, 10, SECONDS, [':authority: hello'])).requests;
 /** 50 requests to each of SERVICES services, 32 at a time over keep-alive HTTP/1.1. */
 async function manyServices(): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });

@@ -78,3 +78,8 @@ export function notRelay(authority: string): RunsdError {
     `"${authority}" is not an internal service name; this proxy is not an open relay`,
   );
 }
+
+/** The upstream's response cannot be relayed (the app gets a 502 naming why). */
+export function protocolError(host: string, what: string): RunsdError {
+  return new RunsdError('RUNSD_UPSTREAM_PROTOCOL', `${host} ${what}`);
+}

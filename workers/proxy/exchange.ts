@@ -10,6 +10,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import type { Downstream } from './downstream.ts';
+import { protocolError } from './errors.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
@@ -74,11 +75,6 @@ function timeoutError(a: Attempt): RunsdError {
  * status, or the server closing the connection. */
 export function refusesBody(status: number, connection: string | undefined): boolean {
   return status >= 400 || /(^|,)\s*close\s*(,|$)/i.test(connection ?? '');
-}
-
-/** The upstream's response cannot be relayed (the app gets a 502 naming why). */
-export function protocolError(host: string, what: string): RunsdError {
-  return new RunsdError('RUNSD_UPSTREAM_PROTOCOL', `${host} ${what}`);
 }
 
 /** Relay an upstream response body + trailers to the app. Throws RUNSD_UPSTREAM_PROTOCOL (nothing

@@ -8,7 +8,8 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
-import { protocolError, refusesBody, respondSafely } from './exchange.ts';
+import { protocolError } from './errors.ts';
+import { refusesBody, respondSafely } from './exchange.ts';
 import type { ProxySettings } from './settings.ts';
 
 let agent: http.Agent | undefined;
