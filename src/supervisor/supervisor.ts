@@ -28,7 +28,6 @@ import { type RoomSpec, Rooms } from './rooms.ts';
 // (SIGUSR1 has bin/runsd's no-op listener; SIGWINCH is ignored by default.)
 const EARLY_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
 const ignoreDuringShutdown = () => {};
-const workerUrl = workerEntry;
 
 export interface SupervisorDeps {
   log: Logger;
@@ -167,16 +166,16 @@ async function startRooms(
   // child starts, and the token room it asks for them is linked to it as soon as both are up.
   const specs: RoomSpec[] = [];
   if (plan.proxy) {
-    specs.push({ name: 'token', entry: workerUrl('token'), settings: tokenSettings(config, upstreams) });
+    specs.push({ name: 'token', entry: workerEntry('token'), settings: tokenSettings(config, upstreams) });
     specs.push({
       name: 'proxy',
-      entry: workerUrl('proxy'),
+      entry: workerEntry('proxy'),
       settings: proxySettings(config, plan, upstreams, ipv6),
       peers: ['token'],
     });
   }
   if (plan.dns)
-    specs.push({ name: 'dns', entry: workerUrl('dns'), settings: dnsSettings(config, upstreams, ipv6) });
+    specs.push({ name: 'dns', entry: workerEntry('dns'), settings: dnsSettings(config, upstreams, ipv6) });
   await rooms.startAll(specs);
   const started: Started = { ipv6, facts: await initialFacts(config, rooms, log) };
   await rooms.setFacts(started.facts);

@@ -1,5 +1,6 @@
 // Responses the proxy makes itself: a status per error code, an x-runsd-error header, and a short
 // plain-text body that names the host, says what failed and what to do.
+import { STATUS_CODES } from 'node:http';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
 
@@ -82,4 +83,13 @@ export function notRelay(authority: string): RunsdError {
 /** The upstream's response cannot be relayed (the app gets a 502 naming why). */
 export function protocolError(host: string, what: string): RunsdError {
   return new RunsdError('RUNSD_UPSTREAM_PROTOCOL', `${host} ${what}`);
+}
+
+/** A complete HTTP/1.1 error response for a raw socket (a refused CONNECT or upgrade, a request the
+ * parser rejected), closing the connection: the same x-runsd-error contract as sendError. */
+export function rawErrorResponse(status: number, code: ErrorCode, body: string): string {
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `X-Runsd-Error: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }

@@ -5,6 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { rawErrorResponse } from './errors.ts';
 
 /** How long a new connection may stay silent before its first bytes (then it is closed). */
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
@@ -58,15 +59,9 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
     if (!socket.writable || inFlight || err.code === 'ECONNRESET') return void socket.destroy();
     // Say what the parser refused (llhttp's code and reason), like every other proxy error.
     const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = `runsd: malformed HTTP/1.1 request (${err.code ?? 'parse error'}: ${err.message})\n`;
-    socket.end(
-      `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: RUNSD_BAD_REQUEST\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(rawErrorResponse(status, 'RUNSD_BAD_REQUEST', body));
   });
   const h2 = http2.createServer({
     settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },

@@ -8,7 +8,7 @@ import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/ht
 import { parseHost, splitHostPort } from '../../src/domain/names.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
-import { protocolError } from './errors.ts';
+import { protocolError, rawErrorResponse } from './errors.ts';
 import { refusesBody, respondSafely } from './exchange.ts';
 import type { ProxySettings } from './settings.ts';
 
@@ -157,9 +157,7 @@ export function plainConnect(
   if (code !== null) {
     onError(code);
     const body = `runsd: ${message}\n`;
-    socket.end(
-      `HTTP/1.1 ${code === 'RUNSD_NOT_RELAY' ? '403 Forbidden' : '400 Bad Request'}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(rawErrorResponse(code === 'RUNSD_NOT_RELAY' ? 403 : 400, code, body));
     return;
   }
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');

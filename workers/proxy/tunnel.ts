@@ -9,7 +9,7 @@ import type tls from 'node:tls';
 import { endToEnd, hasCredential } from '../../src/domain/http-headers.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import { requestTarget } from './downstream.ts';
-import { statusFor } from './errors.ts';
+import { rawErrorResponse, statusFor } from './errors.ts';
 import type { Route } from './proxy.ts';
 
 export interface TunnelOptions {
@@ -134,8 +134,6 @@ export async function tunnelUpgrade(
     o.onError(w.code);
     o.onDone(service, status);
     const body = `runsd: ${authority}: ${w.message}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\nX-Runsd-Error: ${w.code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(rawErrorResponse(status, w.code, body));
   }
 }
