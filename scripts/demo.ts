@@ -1,6 +1,7 @@
 // `npm start`: Cloud Run in a box (the emulator: metadata server, HTTPS front end, upstream DNS, all
 // on loopback), then the real bin/runsd in env mode (no root needed) running a tiny app that calls
-// http://hello and a gRPC method. Nothing leaves the machine.
+// http://hello and a gRPC method. Nothing leaves the machine. `npm start -- --sea` runs the single
+// executable dist/runsd (npm run build) instead of bin/runsd.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { startEmulator } from '../src/emulator/index.ts';
 const dir = mkdtempSync(join(tmpdir(), 'runsd-demo-'));
 const emu = await startEmulator({ caPath: join(dir, 'ca.pem') });
 const root = fileURLToPath(new URL('..', import.meta.url));
+const runsd = process.argv.includes('--sea') ? join(root, 'dist/runsd') : join(root, 'bin/runsd');
 const args = [
   '-mode=env',
   // Resolve *.run.app through the emulator's DNS (standing in for Cloud Run's nameserver).
@@ -20,7 +22,7 @@ const args = [
   join(root, 'scripts/demo-app.ts'),
 ];
 console.log(`$ runsd ${args.join(' ').replace(process.execPath, 'node').replace(root, '')}\n`);
-const child = spawn(join(root, 'bin/runsd'), args, {
+const child = spawn(runsd, args, {
   stdio: 'inherit',
   env: {
     ...process.env,

@@ -1,50 +1,6 @@
-// Wiring only: argv/env → Config → supervisor → exit status.
-import { performance } from 'node:perf_hooks';
-import pkg from '../package.json' with { type: 'json' };
-import { helpText, parseConfig, USAGE } from './config.ts';
-import { RunsdError } from './errors.ts';
-import { createLogger } from './log.ts';
-import { runSupervisor } from './supervisor/supervisor.ts';
+// Module entry of runsd (source and dist/runsd.mjs): wiring only. The Node version check must be the
+// first import so that it runs before any other module's code.
+import './node-check.ts';
+import { runCli } from './cli.ts';
 
-async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parseConfig>;
-  try {
-    parsed = parseConfig(process.argv.slice(2), process.env);
-  } catch (err) {
-    if (err instanceof RunsdError && err.code === 'RUNSD_USAGE') {
-      process.stderr.write(`${err.message}\n${USAGE}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  if (parsed.kind === 'help') {
-    process.stdout.write(helpText(pkg.version));
-    return 0;
-  }
-  if (parsed.kind === 'version') {
-    process.stdout.write(`runsd ${pkg.version} (node ${process.versions.node})\n`);
-    return 0;
-  }
-  const config = parsed.config;
-  const log = createLogger({ verbosity: config.verbosity, format: config.logFormat });
-  try {
-    return await runSupervisor(config, {
-      log,
-      isRoot: process.getuid?.() === 0,
-      startedAt: 0,
-    });
-  } catch (err) {
-    if (err instanceof RunsdError) {
-      log.error(`${err.message.replace(/^runsd: /, '')}`, { code: err.code });
-      return 1;
-    }
-    log.error(`unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, {
-      code: 'RUNSD_INTERNAL',
-    });
-    return 1;
-  }
-}
-
-const status = await main();
-void performance;
-process.exit(status);
+process.exit(await runCli(process.argv.slice(2), process.env));

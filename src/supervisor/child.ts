@@ -3,10 +3,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Identity } from '../domain/users.ts';
 import type { Logger } from '../log.ts';
-import { execAsEntry } from './bundle-paths.ts';
+import { execAsCommand } from './entries.ts';
 
 export const FORWARDED_SIGNALS = [
   'SIGTERM',
@@ -33,8 +32,7 @@ export interface RunningChild {
   kill(signal: NodeJS.Signals): void;
 }
 
-const SIGUSR1_GUARD = 'data:text/javascript,process.on("SIGUSR1",()=>{})';
-const EXEC_AS = fileURLToPath(execAsEntry());
+const EXEC_AS = execAsCommand();
 
 function isDirectory(path: string): boolean {
   try {
@@ -66,15 +64,13 @@ export function startChild(opts: ChildOptions): RunningChild {
     return [sig, h] as const;
   });
   // Node's spawn({uid, gid}) drops supplementary groups (libuv calls setgroups(0)), so a -user
-  // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s.
+  // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s. It has
+  // the same SIGUSR1 guard as bin/runsd: a forwarded SIGUSR1 must not open an inspector as root.
   child = opts.identity
     ? spawn(
-        process.execPath,
+        EXEC_AS.file,
         [
-          // Same SIGUSR1 guard as bin/runsd: a forwarded SIGUSR1 must not open an inspector as root.
-          '--import',
-          SIGUSR1_GUARD,
-          EXEC_AS,
+          ...EXEC_AS.args,
           String(opts.identity.uid),
           String(opts.identity.gid),
           opts.identity.groups.join(','),

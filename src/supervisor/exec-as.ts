@@ -1,7 +1,9 @@
-// Runs as a short-lived process: `exec-as UID GID G1,G2 -- CMD ARGS…`. Sets the supplementary
-// groups, gid and uid (in that order: after setuid we could no longer change groups), then
-// replaces itself with CMD via execve, so CMD keeps this pid and gets signals directly.
+// The -user helper, a short-lived process: `exec-as UID GID G1,G2 -- CMD ARGS…`. Sets the
+// supplementary groups, gid and uid (in that order: after setuid we could no longer change groups),
+// then replaces itself with CMD via execve, so CMD keeps this pid and gets signals directly.
 // Messages match child.ts ("runsd: error: CMD: …") so -user does not change what users see.
+// Started as exec-as-main.ts (source), dist/exec-as.mjs (bundle) or the single executable itself
+// with EXEC_AS_ARG (src/sea-main.ts); see entries.ts.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -39,26 +41,29 @@ function findCommand(cmd: string, pathEnv: string | undefined): string {
   return fail(127, `${cmd}: command not found`);
 }
 
-const [uid, gid, groups, sep, cmd, ...args] = process.argv.slice(2);
-if (sep !== '--' || uid === undefined || gid === undefined || groups === undefined || cmd === undefined) {
-  fail(2, 'exec-as: usage: exec-as UID GID GROUPS -- CMD [ARGS...]');
-}
-try {
-  process.setgroups!(groups.split(',').filter(Boolean).map(Number));
-  process.setgid!(Number(gid));
-  process.setuid!(Number(uid));
-} catch (err) {
-  fail(126, `cannot switch to uid ${uid} gid ${gid}: ${(err as Error).message}`);
-}
-// Node ignores SIGPIPE and SIGXFSZ, and execve keeps ignored signals ignored: the command would
-// never die of a broken pipe (`cmd | head` would spin). Node cannot set SIG_DFL, but a caught
-// signal is reset to SIG_DFL by execve, so installing a no-op handler is enough. (The non -user
-// path needs none of this: libuv resets every disposition in the children it spawns.)
-for (const sig of ['SIGPIPE', 'SIGXFSZ'] as const) process.on(sig, () => {});
-// Resolve after switching user: what matters is what *that* user may execute.
-const file = findCommand(cmd, process.env['PATH']);
-try {
-  process.execve!(file, [cmd, ...args], process.env as Record<string, string>);
-} catch (err) {
-  fail(126, `${cmd}: cannot execute: ${(err as Error).message}`);
+export function execAs(argv: readonly string[]): never {
+  const [uid, gid, groups, sep, cmd, ...args] = argv;
+  if (sep !== '--' || uid === undefined || gid === undefined || groups === undefined || cmd === undefined) {
+    fail(2, 'exec-as: usage: exec-as UID GID GROUPS -- CMD [ARGS...]');
+  }
+  try {
+    process.setgroups!(groups.split(',').filter(Boolean).map(Number));
+    process.setgid!(Number(gid));
+    process.setuid!(Number(uid));
+  } catch (err) {
+    fail(126, `cannot switch to uid ${uid} gid ${gid}: ${(err as Error).message}`);
+  }
+  // Node ignores SIGPIPE and SIGXFSZ, and execve keeps ignored signals ignored: the command would
+  // never die of a broken pipe (`cmd | head` would spin). Node cannot set SIG_DFL, but a caught
+  // signal is reset to SIG_DFL by execve, so installing a no-op handler is enough. (The non -user
+  // path needs none of this: libuv resets every disposition in the children it spawns.)
+  for (const sig of ['SIGPIPE', 'SIGXFSZ'] as const) process.on(sig, () => {});
+  // Resolve after switching user: what matters is what *that* user may execute.
+  const file = findCommand(cmd, process.env['PATH']);
+  try {
+    process.execve!(file, [cmd, ...args], process.env as Record<string, string>);
+  } catch (err) {
+    fail(126, `${cmd}: cannot execute: ${(err as Error).message}`);
+  }
+  return fail(126, `${cmd}: cannot execute: execve returned`);
 }

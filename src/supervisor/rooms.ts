@@ -2,7 +2,7 @@
 // restart a room that dies after READY (with backoff, re-linking its peers), and never restart a
 // room that failed its bootstrap (that is a configuration problem: fail loudly instead).
 import { EventEmitter } from 'node:events';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { LogFormat } from '../config.ts';
 import { RunsdError } from '../errors.ts';
@@ -16,10 +16,11 @@ import {
   type RoomInit,
 } from '../protocol.ts';
 import { roomHeap } from '../room-heap.ts';
+import { startWorker, type WorkerEntry } from './entries.ts';
 
 export interface RoomSpec {
   name: string;
-  entry: URL;
+  entry: WorkerEntry;
   settings: unknown;
   /** Names of rooms this one gets a direct channel to. */
   peers?: string[];
@@ -113,7 +114,7 @@ export class Rooms extends EventEmitter {
       control: control.port2,
       peers,
     };
-    const worker = new Worker(spec.entry, {
+    const worker = startWorker(spec.entry, {
       workerData: init,
       transferList: transfer,
       name: `runsd-${spec.name}`,

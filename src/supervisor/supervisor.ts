@@ -10,8 +10,8 @@ import { type Identity, resolveIdentity } from '../domain/users.ts';
 import { RunsdError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Facts, MetricsJson } from '../protocol.ts';
-import { workerEntry } from './bundle-paths.ts';
 import { startChild } from './child.ts';
+import { roomEntry } from './entries.ts';
 import { loopbackIpv6Works } from './ipv6.ts';
 import { ResolvConfFile } from './resolv-conf.ts';
 import {
@@ -166,16 +166,16 @@ async function startRooms(
   // child starts, and the token room it asks for them is linked to it as soon as both are up.
   const specs: RoomSpec[] = [];
   if (plan.proxy) {
-    specs.push({ name: 'token', entry: workerEntry('token'), settings: tokenSettings(config, upstreams) });
+    specs.push({ name: 'token', entry: roomEntry('token'), settings: tokenSettings(config, upstreams) });
     specs.push({
       name: 'proxy',
-      entry: workerEntry('proxy'),
+      entry: roomEntry('proxy'),
       settings: proxySettings(config, plan, upstreams, ipv6),
       peers: ['token'],
     });
   }
   if (plan.dns)
-    specs.push({ name: 'dns', entry: workerEntry('dns'), settings: dnsSettings(config, upstreams, ipv6) });
+    specs.push({ name: 'dns', entry: roomEntry('dns'), settings: dnsSettings(config, upstreams, ipv6) });
   await rooms.startAll(specs);
   const started: Started = { ipv6, facts: await initialFacts(config, rooms, log) };
   await rooms.setFacts(started.facts);

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { FLAGS } from '../../src/config.ts';
-import { offCloudRunEnv, runsd, tempDir } from './runsd.ts';
+import { offCloudRunEnv, runsd, tempDir, viaLauncher } from './runsd.ts';
 
 const USAGE_LINE = /^usage: runsd \[flags\] -- COMMAND/;
 
@@ -91,7 +91,7 @@ test('the environment is passed, including values with spaces, newlines and =', 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, `${tricky}\nplain\n`);
   const all = await runsd(t, ['--', 'env', '-0'], {
-    env: { PATH: process.env['PATH'] ?? '', ONLY: 'x', RUNSD_FROM_SOURCE: '1' },
+    env: { PATH: process.env['PATH'] ?? '', ONLY: 'x', ...(viaLauncher ? { RUNSD_FROM_SOURCE: '1' } : {}) },
   });
   // bin/runsd is a sh launcher, and sh exports PWD; everything else is exactly what we gave
   // (the launcher's own RUNSD_FROM_SOURCE is not passed on).

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-export const RUNSD = fileURLToPath(new URL('../../bin/runsd', import.meta.url));
+/**
+ * What the process tests run: bin/runsd (the launcher, from source), or with RUNSD_TEST_BIN another
+ * build of the same command — test/e2e/single-executable.test.ts runs these suites again against
+ * dist/runsd to show it behaves exactly like bin/runsd.
+ */
+export const RUNSD =
+  process.env['RUNSD_TEST_BIN'] ?? fileURLToPath(new URL('../../bin/runsd', import.meta.url));
+/** True when RUNSD is the sh launcher (which reads RUNSD_FROM_SOURCE and exports PWD). */
+export const viaLauncher = process.env['RUNSD_TEST_BIN'] === undefined;
 
 const CLOUD_RUN_VARS = [
   'K_SERVICE',
@@ -31,9 +39,15 @@ const CLOUD_RUN_VARS = [
  * so the command never sees it).
  */
 export function offCloudRunEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { RUNSD_FROM_SOURCE: '1' };
+  const env: Record<string, string> = viaLauncher ? { RUNSD_FROM_SOURCE: '1' } : {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !CLOUD_RUN_VARS.includes(k) && !k.startsWith('NODE_TEST')) env[k] = v;
+    if (
+      v !== undefined &&
+      !CLOUD_RUN_VARS.includes(k) &&
+      !k.startsWith('NODE_TEST') &&
+      k !== 'RUNSD_TEST_BIN'
+    )
+      env[k] = v;
   }
   return { ...env, ...extra };
 }

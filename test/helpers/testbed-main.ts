@@ -3,7 +3,7 @@
 // /etc/resolv.conf, then `bin/runsd <args> -- <command>`. The outcome goes to DIR/outcome.json; the
 // command's stdout/stderr are passed through untouched.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { applyKnobs, type ControlServer, startControlServer } from '../../src/emulator/control.ts';
@@ -54,6 +54,15 @@ try {
   const resolv = join(spec.dir, 'resolv.conf');
   writeFileSync(resolv, spec.resolvConf, { mode: 0o644 });
   execFileSync('mount', ['--bind', resolv, '/etc/resolv.conf']);
+  if (spec.chroot) {
+    // What a container runtime gives the image: its own resolv.conf, /proc, the usual /dev nodes.
+    const root = spec.chroot.dir;
+    execFileSync('mount', ['--bind', resolv, join(root, 'etc/resolv.conf')]);
+    execFileSync('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);
+    for (const d of spec.chroot.devices) execFileSync('mount', ['--bind', `/dev/${d}`, join(root, 'dev', d)]);
+    copyFileSync(caPath, join(root, spec.chroot.caPath));
+    chmodSync(join(root, spec.chroot.caPath), 0o644);
+  }
 } catch (err) {
   finish({ error: `testbed set-up failed: ${(err as Error).stack ?? err}` }, emu);
 }
@@ -78,15 +87,29 @@ for (const [key, v] of Object.entries(spec.env)) {
   if (v === null) delete env[key];
   else env[key] = v;
 }
-const [file, ...args] =
-  spec.runsdArgs === null
-    ? spec.command
-    : [join(spec.root, 'bin/runsd'), ...spec.runsdArgs, '--', ...spec.command];
+if (spec.chroot) env['NODE_EXTRA_CA_CERTS'] = env['EMULATOR_CA'] = spec.chroot.caPath;
+const runsdArgv = (runsd: string) =>
+  spec.runsdArgs === null ? spec.command : [runsd, ...spec.runsdArgs, '--', ...spec.command];
+// In a chroot, chroot(8) itself must start as root: it switches user (--userspec) after chroot().
+// It is looked up on the bed's PATH, not on the PATH given to the command inside the chroot.
+const chrootBin = () =>
+  (process.env.PATH ?? '/usr/sbin:/usr/bin')
+    .split(':')
+    .map((d) => join(d, 'chroot'))
+    .find((p) => existsSync(p)) ?? '/usr/sbin/chroot';
+const [file, ...args] = spec.chroot
+  ? [
+      chrootBin(),
+      ...(spec.asUser ? [`--userspec=${spec.asUser.uid}:${spec.asUser.gid}`] : []),
+      spec.chroot.dir,
+      ...runsdArgv(spec.chroot.runsd),
+    ]
+  : runsdArgv(join(spec.root, 'bin/runsd'));
 const child = spawn(file!, args, {
   env,
-  cwd: spec.root,
+  cwd: spec.chroot ? '/' : spec.root,
   stdio: [spec.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  ...(spec.asUser ? { uid: spec.asUser.uid, gid: spec.asUser.gid } : {}),
+  ...(spec.asUser && !spec.chroot ? { uid: spec.asUser.uid, gid: spec.asUser.gid } : {}),
 });
 if (spec.stdin !== null) child.stdin!.end(spec.stdin);
 let seen = '';

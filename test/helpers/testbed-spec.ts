@@ -36,6 +36,18 @@ export interface TestbedSpec {
   timeoutMs: number;
   asUser: { uid: number; gid: number } | null;
   signals: TestbedSignal[];
+  chroot: TestbedChroot | null;
+}
+
+/** Run runsd inside a root filesystem (test/helpers/rootfs.ts) with chroot, in the same namespace. */
+export interface TestbedChroot {
+  dir: string;
+  /** runsd's path inside `dir` */
+  runsd: string;
+  /** where the emulator's CA is copied inside `dir` (NODE_EXTRA_CA_CERTS points there) */
+  caPath: string;
+  /** /dev nodes to bind-mount from the host */
+  devices: string[];
 }
 
 export interface TestbedOutcome {

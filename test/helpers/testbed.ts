@@ -11,6 +11,7 @@ import type { DnsQuery } from '../../src/emulator/dns.ts';
 import type { EmulatorOptions, EmulatorReport } from '../../src/emulator/index.ts';
 import {
   BED,
+  type TestbedChroot,
   type TestbedKnobs,
   type TestbedOutcome,
   type TestbedSignal,
@@ -40,6 +41,8 @@ export interface TestbedOptions {
   /** run runsd (or the command) as this uid/gid */
   asUser?: { uid: number; gid: number };
   signals?: TestbedSignal[];
+  /** run runsd with chroot inside this root filesystem (the emulator stays outside it) */
+  chroot?: TestbedChroot;
 }
 
 export interface TestbedResult {
@@ -88,6 +91,7 @@ export async function runInTestbed(opts: TestbedOptions): Promise<TestbedResult>
     timeoutMs,
     asUser: opts.asUser ?? null,
     signals: opts.signals ?? [],
+    chroot: opts.chroot ?? null,
   };
   try {
     const child = spawn(

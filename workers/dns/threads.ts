@@ -1,12 +1,13 @@
 // Extra listener threads for the dns room (DESIGN §2: several threads on one port via reusePort).
 // Each answers on its own; the primary asks them for their metrics and merges them into its own at
 // scrape time, so the supervisor still sees one dns room.
-import { Worker } from 'node:worker_threads';
+
+import type { Worker } from 'node:worker_threads';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { RunsdError } from '../../src/errors.ts';
 import type { MetricsJson } from '../../src/protocol.ts';
 import { roomHeap } from '../../src/room-heap.ts';
-import { dnsHelperEntry as helperEntry } from '../../src/supervisor/bundle-paths.ts';
+import { dnsHelperEntry, startWorker } from '../../src/supervisor/entries.ts';
 import type { DnsSettings } from './settings.ts';
 
 const READY_MS = 5000;
@@ -45,7 +46,7 @@ export async function startHelpers(
   };
   try {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(helperEntry(), {
+      const w = startWorker(dnsHelperEntry(), {
         workerData: settings,
         name: `runsd-dns-${i + 2}`,
         resourceLimits: roomHeap(),

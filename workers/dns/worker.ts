@@ -3,4 +3,4 @@ import { runRoom } from '../../src/room.ts';
 import { startDns } from './room.ts';
 import type { DnsSettings } from './settings.ts';
 
-await runRoom<DnsSettings>(async ({ init, log, registry }) => startDns(init.settings, registry, log));
+void runRoom<DnsSettings>(async ({ init, log, registry }) => startDns(init.settings, registry, log));

@@ -6,7 +6,7 @@ import { createProxy } from './proxy.ts';
 import type { ProxySettings } from './settings.ts';
 import { tokenPeer } from './token-source.ts';
 
-await runRoom<ProxySettings>(async ({ init, log, registry }) => {
+void runRoom<ProxySettings>(async ({ init, log, registry }) => {
   const s = init.settings;
   const tokens = tokenPeer(init.peers['token']);
   const base = upstreamLookup(s.upstreams);

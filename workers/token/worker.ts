@@ -3,4 +3,4 @@ import { runRoom } from '../../src/room.ts';
 import { setupTokenRoom } from './room.ts';
 import type { TokenSettings } from './settings.ts';
 
-await runRoom<TokenSettings>((ctx) => setupTokenRoom(ctx));
+void runRoom<TokenSettings>((ctx) => setupTokenRoom(ctx));
