@@ -1,16 +1,21 @@
-// Start-up benchmark (not a test): how long from exec of bin/runsd until the command runs, and how
-// much memory runsd holds while the command runs.
-//   node bench/startup.ts [--runs=20] [--bin=PATH] [--only=source|bundle]   (npm run bench:startup)
-// Runs every scenario from the .ts source (RUNSD_FROM_SOURCE=1) and, when dist/ is built and fresh
-// (npm run build), from the esbuild bundle.
-// Scenarios:
-//   bare      `true` alone (the floor: fork+exec of a tiny program)
-//   off       `runsd -- CMD` off Cloud Run (runsd only runs the command)
-//   env       `runsd -mode=env -gcp_region=… -project_number=…` (no metadata call; token+proxy READY)
-//   dns       `runsd -mode=dns …` on a temp resolv.conf, free loopback ports (all rooms READY, file written)
-// Time-to-child = from spawn() until the command's first byte on stdout (it runs `echo started`
-// first; stdio is inherited, so that byte goes straight from the command to us). RSS = VmRSS of the
-// runsd process (worker threads are threads of that one process) while the command sleeps.
+// Start-up benchmark (not a test): how long from exec until the command runs, the CPU that took, and
+// how much memory the process holds while the command runs — for every way runsd ships, beside the
+// floors it is judged against and the Go runsd, all in one run, taking turns.
+//   node bench/startup.ts [--runs=20] [--only=floor,node,source,bundle,sea,go] [--sea]   (npm run bench:startup)
+// --sea is --only=floor,node,sea,go. bundle and sea need `npm run build`; go needs
+// ../shared/anchors/go-runsd (skipped when absent); dns needs root.
+// Programs ("variants"):
+//   floor   node + 3 empty worker threads that each post a message (the floor of a three-room design)
+//   node    bare node printing one line (the floor when runsd only runs the command)
+//   source  bin/runsd from the .ts source (RUNSD_FROM_SOURCE=1)
+//   bundle  bin/runsd running dist/runsd.mjs (the npm package)
+//   sea     dist/runsd, the single executable
+//   go      the Go runsd (../shared/anchors/go-runsd), the tool runsd replaces
+// Scenarios: off (runsd only runs the command), env (token + proxy READY), dns (dns + token + proxy
+// READY, resolv.conf written). The floors run the same in every scenario, for the ratios.
+// Time to command = spawn() until the first byte on stdout (the command runs `echo started` first;
+// stdio is inherited, so the byte goes straight from the command to us). CPU = user+sys of the
+// process (all its threads) and RSS = its VmRSS, both read 300 ms later while the command sleeps.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,7 +26,11 @@ import { fileURLToPath } from 'node:url';
 const opt = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
 const RUNS = Number(opt('runs', '20'));
-const BIN = opt('bin', fileURLToPath(new URL('../bin/runsd', import.meta.url)));
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const LAUNCHER = here('../bin/runsd');
+const SEA = here('../dist/runsd');
+const GO = here('../../shared/anchors/go-runsd');
+const ONLY = process.argv.includes('--sea') ? 'floor,node,sea,go' : opt('only', 'floor,node,bundle,sea,go');
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -34,21 +43,18 @@ async function freePort(): Promise<number> {
 interface Sample {
   toChildMs: number;
   rssKiB: number;
-  /** user+sys CPU of runsd (all its threads) up to the RSS sample: less sensitive to machine load. */
   cpuMs: number;
-  totalMs: number;
 }
 
-let variantEnv: Record<string, string> = {};
-function env(): Record<string, string> {
-  const e: Record<string, string> = { ...variantEnv };
+function baseEnv(extra: Record<string, string>): Record<string, string> {
+  const e: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(K_|CLOUD_RUN_|GCE_METADATA_|PORT$|RUNSD_FROM_SOURCE$)/.test(k)) e[k] = v;
   }
-  return e;
+  return { ...e, ...extra };
 }
 
-// Stop the runsd under measurement if the bench itself is interrupted (it would be orphaned).
+// Stop the process under measurement if the bench itself is interrupted (it would be orphaned).
 let current: ReturnType<typeof spawn> | null = null;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
@@ -58,111 +64,159 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** One run: spawn, time the first stdout byte, read VmRSS while the command sleeps, then stop it. */
-function once(file: string, args: string[]): Promise<Sample> {
+/** One run: spawn, time the first stdout byte, read CPU and VmRSS while the command sleeps, stop it. */
+function once(argv: string[], env: Record<string, string>): Promise<Sample> {
+  const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env: env() });
+    const p = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
     current = p;
-    let toChildMs = -1;
-    let rssKiB = 0;
-    let cpuMs = 0;
+    let sample: Sample | null = null;
     p.stdout.once('data', () => {
-      toChildMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      const toChildMs = Number(process.hrtime.bigint() - t0) / 1e6;
       // Let start-up garbage settle a little, as an idle runsd would.
       setTimeout(() => {
         const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
-        rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
         // /proc/PID/stat fields 14 and 15 (utime, stime) in clock ticks (100/s on Linux).
         const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+        sample = { toChildMs, rssKiB, cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
         p.kill('SIGTERM');
+        setTimeout(() => p.kill('SIGKILL'), 2000).unref();
       }, 300);
     });
     p.once('error', reject);
     p.once('close', () => {
-      if (toChildMs < 0) reject(new Error(`${file} ${args.join(' ')}: the command never ran`));
-      else resolve({ toChildMs, rssKiB, cpuMs, totalMs: Number(process.hrtime.bigint() - t0) / 1e6 });
+      if (sample) resolve(sample);
+      else reject(new Error(`${argv.join(' ')}: the command never ran`));
     });
   });
 }
 
-function exitTime(file: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const p = spawn(file, args, { stdio: 'ignore', env: env() });
-    p.once('error', reject);
-    p.once('close', () => resolve(Number(process.hrtime.bigint() - t0) / 1e6));
-  });
-}
-
-const pct = (xs: number[], p: number) => {
+const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const fmt = (xs: number[]) => `median ${pct(xs, 50).toFixed(0)}  p90 ${pct(xs, 90).toFixed(0)}`;
 
 const CHILD = ['sh', '-c', 'echo started; exec sleep 30'];
+const FLOOR = [
+  process.execPath,
+  '-e',
+  "const{Worker}=require('node:worker_threads');let n=0;for(let i=0;i<3;i++)new Worker(\"require('node:worker_threads').parentPort.postMessage(1)\",{eval:true}).once('message',()=>{if(++n===3)process.stdout.write('started\\n')});setInterval(()=>{},1e6)",
+];
+const NODE = [process.execPath, '-e', "process.stdout.write('started\\n');setInterval(()=>{},1e6)"];
 const dir = mkdtempSync(join(tmpdir(), 'runsd-bench-'));
 const resolvConf = join(dir, 'resolv.conf');
-writeFileSync(resolvConf, 'nameserver 10.1.2.3\n');
+const RESOLV = 'nameserver 10.1.2.3\n';
 
-const facts = ['-gcp_region=us-central1', '-project_number=123'];
-const scenarios: [string, () => Promise<string[]>][] = [
-  ['off (runsd -- CMD)', async () => ['--', ...CHILD]],
-  ['env (-mode=env, rooms READY)', async () => ['-mode=env', ...facts, '--', ...CHILD]],
-];
-if (process.getuid?.() === 0) {
-  scenarios.push([
-    'dns (-mode=dns, rooms READY, resolv.conf written)',
-    async () => [
-      '-mode=dns',
-      ...facts,
-      `-dns_port=${await freePort()}`,
-      `-http_proxy_port=${await freePort()}`,
-      `-resolv_conf_file=${resolvConf}`,
-      '--',
-      ...CHILD,
-    ],
-  ]);
+type Scenario = 'off' | 'env' | 'dns';
+interface Variant {
+  name: string;
+  /** argv for a scenario, or null when this variant has no such mode */
+  argv(s: Scenario): Promise<string[] | null>;
+  env: Record<string, string>;
 }
 
-const variants: [string, Record<string, string>][] = [
-  ['source (.ts, type stripping)', { RUNSD_FROM_SOURCE: '1' }],
+const facts = ['-gcp_region=us-central1', '-project_number=123'];
+async function runsdArgs(s: Scenario): Promise<string[]> {
+  if (s === 'off') return ['--', ...CHILD];
+  if (s === 'env') return ['-mode=env', ...facts, '--', ...CHILD];
+  writeFileSync(resolvConf, RESOLV);
+  return [
+    '-mode=dns',
+    ...facts,
+    `-dns_port=${await freePort()}`,
+    `-http_proxy_port=${await freePort()}`,
+    `-resolv_conf_file=${resolvConf}`,
+    '--',
+    ...CHILD,
+  ];
+}
+// The Go runsd has no env mode; it is on "Cloud Run" when K_SERVICE is set and needs a project hash.
+async function goArgs(s: Scenario): Promise<string[] | null> {
+  if (s === 'env') return null;
+  if (s === 'off') return [GO, '--', ...CHILD];
+  writeFileSync(resolvConf, RESOLV);
+  return [
+    GO,
+    '-gcp_region=us-central1',
+    '-gcp_project_hash=abcdefghij',
+    `-dns_port=${await freePort()}`,
+    `-http_proxy_port=${await freePort()}`,
+    `-resolv_conf_file=${resolvConf}`,
+    '--',
+    ...CHILD,
+  ];
+}
+
+const all: Variant[] = [
+  { name: 'floor', argv: async () => FLOOR, env: baseEnv({}) },
+  { name: 'node', argv: async () => NODE, env: baseEnv({}) },
+  {
+    name: 'source',
+    argv: async (s) => [LAUNCHER, ...(await runsdArgs(s))],
+    env: baseEnv({ RUNSD_FROM_SOURCE: '1' }),
+  },
+  { name: 'bundle', argv: async (s) => [LAUNCHER, ...(await runsdArgs(s))], env: baseEnv({}) },
+  { name: 'sea', argv: async (s) => [SEA, ...(await runsdArgs(s))], env: baseEnv({}) },
+  {
+    name: 'go',
+    argv: goArgs,
+    env: baseEnv({ K_SERVICE: 'bench' }),
+  },
 ];
-const hasDist = existsSync(fileURLToPath(new URL('../dist/runsd.mjs', import.meta.url)));
-if (hasDist) variants.push(['bundle (dist/, npm run build)', {}]);
-const only = opt('only', '');
+const missing: Record<string, string | null> = {
+  bundle: existsSync(here('../dist/runsd.mjs')) ? null : 'no dist/runsd.mjs (npm run build)',
+  sea: existsSync(SEA) ? null : 'no dist/runsd (npm run build)',
+  go: existsSync(GO) ? null : `no ${GO}`,
+};
+const variants = all.filter((v) => {
+  if (!ONLY.split(',').includes(v.name)) return false;
+  if (missing[v.name]) console.log(`(${v.name} skipped: ${missing[v.name]})`);
+  return !missing[v.name];
+});
+const scenarios: Scenario[] = process.getuid?.() === 0 ? ['off', 'env', 'dns'] : ['off', 'env'];
+if (!scenarios.includes('dns')) console.log('(dns scenario skipped: needs root)');
+
+const fmt = (n: number, d = 0) => n.toFixed(d);
 try {
-  for (const [variant, vEnv] of variants) {
-    if (only && !variant.startsWith(only)) continue;
-    variantEnv = vEnv;
-    console.log(`\n## ${variant}`);
-    console.log(
-      `bin: ${BIN}   runs: ${RUNS}   load average: ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}`,
-    );
-    const bare: number[] = [];
-    const wrapped: number[] = [];
+  console.log(
+    `runs: ${RUNS} per cell, variants taking turns; node ${process.versions.node}; load average before: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  for (const s of scenarios) {
+    const samples = new Map<string, Sample[]>();
     for (let i = 0; i < RUNS; i++) {
-      bare.push(await exitTime('true', []));
-      wrapped.push(await exitTime(BIN, ['--', 'true']));
+      for (const v of variants) {
+        const argv = await v.argv(s);
+        if (!argv) continue;
+        const got = await once(argv, v.env);
+        samples.set(v.name, [...(samples.get(v.name) ?? []), got]);
+      }
     }
-    console.log(`wall time, \`true\` alone (ms)            ${fmt(bare)}`);
-    console.log(`wall time, \`runsd -- true\` (ms)         ${fmt(wrapped)}`);
-    for (const [name, argsFor] of scenarios) {
-      const samples: Sample[] = [];
-      for (let i = 0; i < RUNS; i++) samples.push(await once(BIN, await argsFor()));
-      const rss = samples.map((s) => s.rssKiB / 1024);
+    const med = (name: string, k: keyof Sample) => median((samples.get(name) ?? []).map((x) => x[k]));
+    // The floor to compare with: bare node when runsd only runs the command, node + 3 workers otherwise.
+    const base = s === 'off' ? 'node' : 'floor';
+    console.log(`\n## ${s}   (ratios against ${base}; medians)`);
+    console.log('| variant | time to command (ms) | × | CPU (ms) | × | RSS (MiB) | + MiB |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const v of variants) {
+      if (!samples.has(v.name)) continue;
+      const t = med(v.name, 'toChildMs');
+      const c = med(v.name, 'cpuMs');
+      const r = med(v.name, 'rssKiB') / 1024;
+      const has = samples.has(base);
+      const ratio = (a: number, b: number) => (has && b > 0 ? `${fmt(a / b, 2)}×` : '–');
       console.log(
-        `${name.padEnd(52)} time to command (ms) ${fmt(samples.map((s) => s.toChildMs))}   CPU (ms) ${fmt(samples.map((s) => s.cpuMs))}   RSS (MiB) median ${pct(rss, 50).toFixed(1)} max ${Math.max(...rss).toFixed(1)}`,
+        `| ${v.name} | ${fmt(t)} | ${ratio(t, med(base, 'toChildMs'))} | ${fmt(c)} | ${ratio(c, med(base, 'cpuMs'))} | ${fmt(r, 1)} | ${has ? fmt(r - med(base, 'rssKiB') / 1024, 1) : '–'} |`,
       );
     }
   }
   console.log(
-    `load average after: ${loadavg()
+    `\nload average after: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );

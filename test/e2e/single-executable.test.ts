@@ -6,13 +6,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DEFAULTS } from '../../src/emulator/index.ts';
 import { ROOT, requireBuilt, SEA } from '../helpers/dist.ts';
-import { BUSYBOX, buildRootfs, ROOTFS_DEVICES, ROOTFS_RUNSD, sharedLibraries } from '../helpers/rootfs.ts';
+import {
+  BUSYBOX,
+  buildRootfs,
+  ROOTFS_DEVICES,
+  ROOTFS_RUNSD,
+  sharedLibraries,
+  staticBusybox,
+} from '../helpers/rootfs.ts';
 import { runInTestbed, testbedAvailable } from '../helpers/testbed.ts';
 
 const AUD = `https://hello-${DEFAULTS.projectNumber}.${DEFAULTS.region}.run.app`;
@@ -70,7 +77,7 @@ test('dist/runsd behaves like bin/runsd: the process, signal, -user and resolv.c
 // --- no Node: the executable alone in a minimal root filesystem ---
 const chrootSkip = !testbedAvailable()
   ? 'needs root and unshare'
-  : !existsSync(BUSYBOX)
+  : !staticBusybox()
     ? `needs Debian's busybox-static (${BUSYBOX}); .ci/run installs it`
     : false;
 let rootfs = '';

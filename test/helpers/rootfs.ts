@@ -3,8 +3,8 @@
 // Debian's busybox-static as /bin/sh (+ the applets the tests' commands use), /etc/passwd and
 // /etc/group, an /etc/resolv.conf to bind-mount over, /tmp and /dev with the usual nodes. No Node,
 // no node_modules: what runs in it proves the executable needs neither.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const BUSYBOX = '/usr/bin/busybox';
@@ -14,6 +14,11 @@ export const ROOTFS_DEVICES = ['null', 'zero', 'random', 'urandom'];
 const APPLETS = ['sh', 'wget', 'id', 'cat', 'echo', 'sleep', 'env'];
 
 /** Absolute paths of the shared objects the dynamic loader maps for `exe` (ldd's own list). */
+/** Debian's busybox-static is there (a dynamically linked busybox would need its own libraries). */
+export function staticBusybox(): boolean {
+  return existsSync(BUSYBOX) && spawnSync('ldd', [BUSYBOX], { stdio: 'ignore' }).status !== 0;
+}
+
 export function sharedLibraries(exe: string): string[] {
   const out = execFileSync('ldd', [exe], { encoding: 'utf8' });
   const libs: string[] = [];
