@@ -2,7 +2,7 @@
 //   ./node_modules/.bin/node bench/dns-micro.ts
 
 import * as dnsPacket from 'dns-packet';
-import { Registry } from 'prom-client';
+import { MetricsRegistry as Registry } from '../src/room-metrics.ts';
 import { baseDnsSettings } from '../test/helpers/dns-settings.ts';
 import { buildDnsCore } from '../workers/dns/room.ts';
 

@@ -14,7 +14,7 @@ const a = JSON.parse(process.argv[2]!) as {
 // BUNDLE=1: the esbuild bundle (npm run build first), as bin/runsd runs it; else the .ts source.
 const entry = (room: string) =>
   process.env['BUNDLE'] === '1'
-    ? new URL(`../dist/workers/${room}.mjs`, import.meta.url)
+    ? new URL(`../dist/workers/${room}.cjs`, import.meta.url)
     : new URL(`../workers/${room}/worker.ts`, import.meta.url);
 const rooms = new Rooms(
   { log: createLogger({ verbosity: 0, format: 'text' }), logSettings: { verbosity: 0, format: 'text' } },

@@ -5,10 +5,10 @@
 // --sea is --only=floor,node,sea,go. bundle and sea need `npm run build`; go needs
 // ../shared/anchors/go-runsd (skipped when absent); dns needs root.
 // Programs ("variants"):
-//   floor   node + 3 empty worker threads that each post a message (the floor of a three-room design)
+//   floor   node + 3 empty worker threads that each post a message and stay (the floor of a three-room design)
 //   node    bare node printing one line (the floor when runsd only runs the command)
 //   source  bin/runsd from the .ts source (RUNSD_FROM_SOURCE=1)
-//   bundle  bin/runsd running dist/runsd.mjs (the npm package)
+//   bundle  bin/runsd running dist/runsd.cjs (the npm package)
 //   sea     dist/runsd, the single executable
 //   go      the Go runsd (../shared/anchors/go-runsd), the tool runsd replaces
 // Scenarios: off (runsd only runs the command), env (token + proxy READY), dns (dns + token + proxy
@@ -16,7 +16,9 @@
 // Time to command = spawn() until the first byte on stdout (the command runs `echo started` first;
 // stdio is inherited, so the byte goes straight from the command to us). CPU = time on CPU of the
 // process's threads (/proc/PID/task/*/schedstat) and RSS = its VmRSS, both read 300 ms later while
-// the command sleeps (the command itself is another process and not counted).
+// the command sleeps (the command itself is another process and not counted). VmRSS includes the
+// executable's file pages, which depend on how the file entered the page cache (a freshly built
+// dist/runsd maps ~20 MiB more than a `cp` of it: large folios); RssAnon is what the process allocated.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -44,6 +46,8 @@ async function freePort(): Promise<number> {
 interface Sample {
   toChildMs: number;
   rssKiB: number;
+  /** anonymous RSS: what the process itself allocated (the rest maps the executable's file pages) */
+  anonKiB: number;
   cpuMs: number;
 }
 
@@ -79,7 +83,8 @@ function once(argv: string[], env: Record<string, string>, quiet = false): Promi
       setTimeout(() => {
         const status = readFileSync(`/proc/${p.pid}/status`, 'utf8');
         const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-        sample = { toChildMs, rssKiB, cpuMs: cpuMsOf(p.pid!) };
+        const anonKiB = Number(/^RssAnon:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        sample = { toChildMs, rssKiB, anonKiB, cpuMs: cpuMsOf(p.pid!) };
         p.kill('SIGTERM');
         setTimeout(() => p.kill('SIGKILL'), 2000).unref();
       }, 300);
@@ -115,7 +120,7 @@ const CHILD = ['sh', '-c', 'echo started; exec sleep 30'];
 const FLOOR = [
   process.execPath,
   '-e',
-  "const{Worker}=require('node:worker_threads');let n=0;for(let i=0;i<3;i++)new Worker(\"require('node:worker_threads').parentPort.postMessage(1)\",{eval:true}).once('message',()=>{if(++n===3)process.stdout.write('started\\n')});setInterval(()=>{},1e6)",
+  "const{Worker}=require('node:worker_threads');let n=0;for(let i=0;i<3;i++)new Worker(\"require('node:worker_threads').parentPort.postMessage(1);setInterval(()=>{},1e6)\",{eval:true}).once('message',()=>{if(++n===3)process.stdout.write('started\\n')});setInterval(()=>{},1e6)",
 ];
 const NODE = [process.execPath, '-e', "process.stdout.write('started\\n');setInterval(()=>{},1e6)"];
 const dir = mkdtempSync(join(tmpdir(), 'runsd-bench-'));
@@ -182,7 +187,7 @@ const all: Variant[] = [
   },
 ];
 const missing: Record<string, string | null> = {
-  bundle: existsSync(here('../dist/runsd.mjs')) ? null : 'no dist/runsd.mjs (npm run build)',
+  bundle: existsSync(here('../dist/runsd.cjs')) ? null : 'no dist/runsd.cjs (npm run build)',
   sea: existsSync(SEA) ? null : 'no dist/runsd (npm run build)',
   go: existsSync(GO) ? null : `no ${GO}`,
 };
@@ -215,17 +220,20 @@ try {
     // The floor to compare with: bare node when runsd only runs the command, node + 3 workers otherwise.
     const base = s === 'off' ? 'node' : 'floor';
     console.log(`\n## ${s}   (ratios against ${base}; medians)`);
-    console.log('| variant | time to command (ms) | × | CPU (ms) | × | RSS (MiB) | + MiB |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '| variant | time to command (ms) | × | CPU (ms) | × | RSS (MiB) | + MiB | anon RSS (MiB) | + MiB |',
+    );
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const v of variants) {
       if (!samples.has(v.name)) continue;
       const t = med(v.name, 'toChildMs');
       const c = med(v.name, 'cpuMs');
       const r = med(v.name, 'rssKiB') / 1024;
+      const a = med(v.name, 'anonKiB') / 1024;
       const has = samples.has(base);
       const ratio = (a: number, b: number) => (has && b > 0 ? `${fmt(a / b, 2)}×` : '–');
       console.log(
-        `| ${v.name} | ${fmt(t)} | ${ratio(t, med(base, 'toChildMs'))} | ${fmt(c)} | ${ratio(c, med(base, 'cpuMs'))} | ${fmt(r, 1)} | ${has ? fmt(r - med(base, 'rssKiB') / 1024, 1) : '–'} |`,
+        `| ${v.name} | ${fmt(t)} | ${ratio(t, med(base, 'toChildMs'))} | ${fmt(c)} | ${ratio(c, med(base, 'cpuMs'))} | ${fmt(r, 1)} | ${has ? fmt(r - med(base, 'rssKiB') / 1024, 1) : '–'} | ${fmt(a, 1)} | ${has ? fmt(a - med(base, 'anonKiB') / 1024, 1) : '–'} |`,
       );
     }
   }

@@ -1,13 +1,14 @@
-// npm run build → the two ways runsd ships:
-// - the bundle (what the npm package carries; `--bundle-only` builds just this): dist/runsd.mjs
-//   (supervisor), dist/workers/<room>.mjs (one per room entry, + dns-helper) and dist/exec-as.mjs.
-//   bin/runsd prefers it when it is newer than every source file (RUNSD_FROM_SOURCE=1 forces the
-//   source). Bundling matters for start-up: type stripping of ~25 .ts files and resolving
-//   node_modules cost ~100s of ms per thread (docs/startup.md).
+// npm run build → one CommonJS bundle, shipped two ways (`--bundle-only` builds just the first):
+// - the npm package's bundle: dist/runsd.cjs (supervisor), dist/workers/<room>.cjs (one per room
+//   entry, + dns-helper) and dist/exec-as.cjs (the -user helper). bin/runsd prefers it when it is
+//   newer than every source file (RUNSD_FROM_SOURCE=1 forces the source). Bundling matters for
+//   start-up: type stripping of ~25 .ts files and resolving node_modules cost ~100s of ms per thread.
+//   CommonJS, not ES modules: an ES module that imports node:http makes Node evaluate every export of
+//   it, and one of them loads undici, http2 and tls in every thread (~20 ms each; docs/startup.md).
 // - the single executable dist/runsd (+ dist/runsd.sha256): this Node binary (the pinned Node 24,
-//   stripped) with a Node SEA blob injected by postject. The blob holds a CommonJS build of
-//   src/sea-main.ts as the main script (with V8's code cache) and every thread's code as an asset
-//   (supervisor/entries.ts); nothing beside the binary is read at run time.
+//   stripped) with a Node SEA blob injected by postject. The blob holds dist/runsd.cjs as the main
+//   script (with V8's code cache) and every thread's bundle as an asset (supervisor/entries.ts), so
+//   nothing beside the binary is read at run time.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -15,6 +16,7 @@ import {
   chmodSync,
   copyFileSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -27,12 +29,10 @@ import { type BuildOptions, build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist`;
 const bundleOnly = process.argv.includes('--bundle-only');
-// --bundle-only (npm pack) leaves an executable built earlier where it is.
-for (const old of ['runsd.mjs', 'exec-as.mjs', 'workers', 'THIRD_PARTY_LICENSES'])
-  rmSync(`${out}/${old}`, { recursive: true, force: true });
-if (!bundleOnly)
-  for (const old of ['sea', 'runsd', 'runsd.sha256'])
-    rmSync(`${out}/${old}`, { recursive: true, force: true });
+// A fresh dist/, but --bundle-only (npm pack) leaves an executable built earlier where it is.
+const keep = bundleOnly ? ['runsd', 'runsd.sha256', 'sea'] : [];
+for (const old of existsSync(out) ? readdirSync(out) : [])
+  if (!keep.includes(old)) rmSync(`${out}/${old}`, { recursive: true, force: true });
 
 // Every workers/<room>/worker.ts becomes a thread entry (supervisor/entries.ts), + the DNS helper.
 const rooms = readdirSync(`${root}workers`).filter((r) => existsSync(`${root}workers/${r}/worker.ts`));
@@ -41,7 +41,7 @@ const threadEntries = {
   'dns-helper': `${root}workers/dns/helper.ts`,
 };
 
-const common: BuildOptions = {
+const cjs: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node22.12',
@@ -49,47 +49,28 @@ const common: BuildOptions = {
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
-};
-
-// ES modules for `node dist/runsd.mjs` / bin/runsd.
-const esm: BuildOptions = {
-  ...common,
-  format: 'esm',
-  define: { RUNSD_BUNDLED: 'true', RUNSD_SEA: 'false' },
-  // CommonJS dependencies (prom-client) call require(); give the ESM bundle one.
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
-  outExtension: { '.js': '.mjs' },
+  format: 'cjs',
+  define: { RUNSD_BUNDLED: 'true' },
+  outExtension: { '.js': '.cjs' },
+  // import.meta.url is only read on the source paths, which RUNSD_BUNDLED removes.
+  logOverride: { 'empty-import-meta': 'silent' },
 };
 const built = await Promise.all([
-  build({ ...esm, entryPoints: { runsd: `${root}src/main.ts` }, outdir: out }),
-  build({ ...esm, entryPoints: { 'exec-as': `${root}src/supervisor/exec-as-main.ts` }, outdir: out }),
-  build({ ...esm, entryPoints: threadEntries, outdir: `${out}/workers` }),
+  build({ ...cjs, entryPoints: { runsd: `${root}src/main.ts` }, outdir: out }),
+  build({ ...cjs, entryPoints: { 'exec-as': `${root}src/supervisor/exec-as-main.ts` }, outdir: out }),
+  build({ ...cjs, entryPoints: threadEntries, outdir: `${out}/workers` }),
 ]);
 writeThirdPartyLicenses(built.flatMap((b) => Object.keys(b.metafile?.inputs ?? {})));
-console.log(`built ${out}/runsd.mjs, exec-as.mjs, workers/{${Object.keys(threadEntries).join(',')}}.mjs`);
+console.log(`built ${out}/runsd.cjs, exec-as.cjs, workers/{${Object.keys(threadEntries).join(',')}}.cjs`);
 
 if (!bundleOnly) await buildSea();
 
 async function buildSea(): Promise<void> {
   const started = performance.now();
   const dir = `${out}/sea`;
-  // CommonJS: the SEA main script and `new Worker(code, {eval: true})` both run scripts, not modules.
-  const cjs: BuildOptions = {
-    ...common,
-    format: 'cjs',
-    define: { RUNSD_BUNDLED: 'true', RUNSD_SEA: 'true' },
-    outExtension: { '.js': '.cjs' },
-    // import.meta.url is only read on the file-based paths, which RUNSD_SEA removes.
-    logOverride: { 'empty-import-meta': 'silent' },
-  };
-  await Promise.all([
-    build({ ...cjs, entryPoints: { main: `${root}src/sea-main.ts` }, outdir: dir }),
-    build({ ...cjs, entryPoints: threadEntries, outdir: `${dir}/workers` }),
-  ]);
+  mkdirSync(dir, { recursive: true });
   const config = {
-    main: `${dir}/main.cjs`,
+    main: `${out}/runsd.cjs`,
     output: `${dir}/sea-prep.blob`,
     disableExperimentalSEAWarning: true,
     useCodeCache: true,
@@ -98,7 +79,7 @@ async function buildSea(): Promise<void> {
     execArgv: ['--no-warnings=ExperimentalWarning'],
     execArgvExtension: 'none',
     assets: Object.fromEntries(
-      Object.keys(threadEntries).map((name) => [`workers/${name}.cjs`, `${dir}/workers/${name}.cjs`]),
+      Object.keys(threadEntries).map((name) => [`workers/${name}.cjs`, `${out}/workers/${name}.cjs`]),
     ),
   };
   writeFileSync(`${dir}/sea-config.json`, JSON.stringify(config, null, 2));
@@ -155,7 +136,7 @@ function writeThirdPartyLicenses(inputs: string[]): void {
   });
   writeFileSync(
     `${out}/THIRD_PARTY_LICENSES`,
-    `runsd bundles code from these packages (dist/*.mjs, dist/workers/, dist/runsd).\n\n${parts.join('\n')}`,
+    `runsd bundles code from these packages (dist/*.cjs, dist/workers/, dist/runsd).\n\n${parts.join('\n')}`,
   );
 }
 

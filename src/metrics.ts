@@ -1,10 +1,9 @@
-// Supervisor metrics and the per-scrape merge of every room's registry (DESIGN §4: each room has a
-// registry; the supervisor aggregates their getMetricsAsJSON() with its own).
-import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { MetricsJson } from './protocol.ts';
+// The supervisor's own metrics, kept like every room's (src/room-metrics.ts: plain numbers, no
+// prom-client). The supervisor's metrics endpoint merges them with every room's at scrape time.
+import { Counter, Gauge, MetricsRegistry } from './room-metrics.ts';
 
 export interface SupervisorMetrics {
-  registry: Registry;
+  registry: MetricsRegistry;
   roomRestarts: Counter<'room'>;
   roomsUp: Gauge<'room'>;
   childUp: Gauge;
@@ -12,8 +11,7 @@ export interface SupervisorMetrics {
 }
 
 export function createSupervisorMetrics(): SupervisorMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'runsd_' });
+  const registry = new MetricsRegistry();
   return {
     registry,
     roomRestarts: new Counter({
@@ -39,10 +37,4 @@ export function createSupervisorMetrics(): SupervisorMetrics {
       registers: [registry],
     }),
   };
-}
-
-/** Merges the supervisor's registry with the rooms' metrics into Prometheus text. */
-export async function renderMetrics(own: Registry, rooms: MetricsJson[]): Promise<string> {
-  const all = [(await own.getMetricsAsJSON()) as MetricsJson, ...rooms];
-  return AggregatorRegistry.aggregate(all as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
 }

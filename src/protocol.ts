@@ -3,7 +3,6 @@
 // RoomStatus (READY or FAILED) and from then on serves RoomControl over its control port (comlink).
 // Room-specific APIs (e.g. the token actor's) live in workers/<room>/api.ts.
 import type { MessagePort } from 'node:worker_threads';
-import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { LogFormat } from './config.ts';
 import type { WireError } from './errors.ts';
 
@@ -36,7 +35,16 @@ export type RoomStatus =
 /** What a room reports at READY, e.g. the ports it actually bound. */
 export type RoomInfo = Record<string, string | number | boolean | null>;
 
-export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+/** One metric as prom-client's Registry#getMetricsAsJSON() gives it (src/room-metrics.ts makes it). */
+export interface MetricJson {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram' | 'summary';
+  aggregator: string;
+  /** metricName: a histogram's NAME_bucket / NAME_sum / NAME_count */
+  values: { value: number; labels: Record<string, string | number>; metricName?: string }[];
+}
+export type MetricsJson = MetricJson[];
 
 /** Served by every room on its control port. */
 export interface RoomControl {

@@ -2,9 +2,9 @@
 // FAILED, then serve RoomControl on the control port. Every worker.ts calls runRoom() and nothing else.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { Registry } from 'prom-client';
 import { toWire } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
+import { portEndpoint } from './port-endpoint.ts';
 import {
   type Facts,
   type MetricsJson,
@@ -14,6 +14,7 @@ import {
   type RoomInit,
   type RoomStatus,
 } from './protocol.ts';
+import { MetricsRegistry as Registry } from './room-metrics.ts';
 
 export interface RoomContext<S> {
   init: RoomInit<S>;
@@ -67,7 +68,7 @@ export async function runRoom<S>(setup: (ctx: RoomContext<S>) => Promise<RoomHan
       setImmediate(() => init.control.close());
     },
   };
-  Comlink.expose(control, init.control as unknown as Comlink.Endpoint);
+  Comlink.expose(control, portEndpoint(init.control));
   const status: RoomStatus = { type: 'ready', v: PROTOCOL_VERSION, room: init.room, info: handle.info ?? {} };
   port.postMessage(status);
 }

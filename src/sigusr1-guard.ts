@@ -1,4 +1,5 @@
 // SIGUSR1 belongs to the child (runsd forwards it), but Node opens an inspector on it. A listener
-// replaces the inspector's handler; the single executable imports this module first (no launcher
-// runs before it), as bin/runsd does with --import for the bundle and the source.
+// replaces the inspector's handler. main.ts imports this right after the version check, for the
+// single executable and `node dist/runsd.cjs`, which no launcher runs before (bin/runsd installs the
+// same listener with --import before any file loads).
 process.on('SIGUSR1', () => {});

@@ -1,4 +1,4 @@
-// Process entry of the -user helper from source or the bundle (dist/exec-as.mjs); see exec-as.ts.
+// Process entry of the -user helper from source or the bundle (dist/exec-as.cjs); see exec-as.ts.
 import { execAs } from './exec-as.ts';
 
 execAs(process.argv.slice(2));

@@ -2,7 +2,7 @@
 // supplementary groups, gid and uid (in that order: after setuid we could no longer change groups),
 // then replaces itself with CMD via execve, so CMD keeps this pid and gets signals directly.
 // Messages match child.ts ("runsd: error: CMD: …") so -user does not change what users see.
-// Started as exec-as-main.ts (source), dist/exec-as.mjs (bundle) or the single executable itself
+// Started as exec-as-main.ts (source), dist/exec-as.cjs (bundle) or the single executable itself
 // with EXEC_AS_ARG (src/sea-main.ts); see entries.ts.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';

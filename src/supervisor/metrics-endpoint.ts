@@ -1,15 +1,22 @@
 // GET /metrics on -metrics_addr (loopback only: config.ts refuses other hosts). Rooms are asked on each scrape;
-// a room that does not answer in time is left out of that scrape rather than failing it.
+// a room that does not answer in time is left out of that scrape rather than failing it. The only
+// place prom-client runs: it renders the merge of every thread's metrics (src/room-metrics.ts) and
+// the process metrics it collects itself (collectDefaultMetrics), loaded when the endpoint starts.
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
 import type { HostPort } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { renderMetrics } from '../metrics.ts';
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from '../prom.ts';
 import type { MetricsJson } from '../protocol.ts';
+import type { MetricsRegistry } from '../room-metrics.ts';
 
 export interface MetricsSource {
-  own: Registry;
+  own: MetricsRegistry;
   rooms(): Promise<MetricsJson[]>;
+}
+
+/** Merges the supervisor's and the rooms' metrics (and Node's process metrics) into Prometheus text. */
+export async function renderMetrics(parts: MetricsJson[]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
 }
 
 export async function startMetricsEndpoint(
@@ -17,15 +24,16 @@ export async function startMetricsEndpoint(
   source: MetricsSource,
   log: Logger,
 ): Promise<Server> {
+  const processMetrics = new Registry();
+  collectDefaultMetrics({ register: processMetrics, prefix: 'runsd_' });
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('runsd: only GET /metrics is served here\n');
       return;
     }
-    source
-      .rooms()
-      .then((rooms) => renderMetrics(source.own, rooms))
+    Promise.all([source.own.getMetricsAsJSON(), processMetrics.getMetricsAsJSON(), source.rooms()])
+      .then(([own, proc, rooms]) => renderMetrics([own, proc as unknown as MetricsJson, ...rooms]))
       .then(
         (text) =>
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),

@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import type { LogFormat } from '../config.ts';
 import { RunsdError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { portEndpoint } from '../port-endpoint.ts';
 import {
   type Facts,
   isRoomStatus,
@@ -124,7 +125,7 @@ export class Rooms extends EventEmitter {
     const live: Live = {
       spec: pinPort(spec, info),
       worker,
-      control: Comlink.wrap<RoomControl>(control.port1 as unknown as Comlink.Endpoint),
+      control: Comlink.wrap<RoomControl>(portEndpoint(control.port1)),
       controlPort: control.port1,
       info,
       restarts,
@@ -134,6 +135,8 @@ export class Rooms extends EventEmitter {
     };
     this.live.set(spec.name, live);
     this.emit('ready', spec.name);
+    // Start-up time, as bench/startup.ts would see it: ms since this process started.
+    this.opts.log.info(2, 'room ready', { room: spec.name, at_ms: Math.round(performance.now()) });
     worker.on('exit', (code) => this.onExit(live, code));
     worker.on('error', (err) => {
       // Say why a room died (the exit code alone does not): the uncaught error's first stack frame.
@@ -251,7 +254,14 @@ export class Rooms extends EventEmitter {
   }
 
   async setFacts(facts: Facts): Promise<void> {
+    // Every room started with this.facts in its RoomInit: when nothing changed (all facts came from
+    // flags), a round trip would only make the command wait for the busiest room.
+    const same =
+      facts.region === this.facts.region &&
+      facts.projectNumber === this.facts.projectNumber &&
+      facts.projectId === this.facts.projectId;
     this.facts = facts;
+    if (same) return;
     await Promise.allSettled(
       [...this.live.values()].map((l) =>
         this.withTimeout(l.control.setFacts(facts), `${l.spec.name}.setFacts`),

@@ -121,6 +121,7 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
         ? envModeChildEnv(config.childEnv, Number(rooms.info('proxy')?.['port']))
         : { ...config.childEnv };
     const child = startChild({ command: config.command, env, identity, log });
+    log.info(2, 'command started', { at_ms: Math.round(performance.now()) });
     for (const sig of EARLY_SIGNALS) process.off(sig, early);
     metrics.startupSeconds.set((performance.now() - deps.startedAt) / 1000);
     metrics.childUp.set(1);
@@ -176,6 +177,10 @@ async function startRooms(
   }
   if (plan.dns)
     specs.push({ name: 'dns', entry: roomEntry('dns'), settings: dnsSettings(config, upstreams, ipv6) });
+  log.info(2, 'starting rooms', {
+    rooms: specs.map((r) => r.name).join(','),
+    at_ms: Math.round(performance.now()),
+  });
   await rooms.startAll(specs);
   const started: Started = { ipv6, facts: await initialFacts(config, rooms, log) };
   await rooms.setFacts(started.facts);

@@ -2,7 +2,7 @@
 // `npm install -g --prefix` of the tarball, and the installed `runsd` making one proxied,
 // authenticated request on the emulator. Also: an install without its dist/ says so in one line, and
 // a Node older than 22.12 gets one clear line and status 1 at once — through the launcher and with
-// `node dist/runsd.mjs` — tested with the machine's own Node (not the pinned one) when it is old.
+// `node dist/runsd.cjs` — tested with the machine's own Node (not the pinned one) when it is old.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -34,11 +34,14 @@ after(() => {
 });
 
 before(() => {
-  // Pack a copy of the checkout (tracked files + node_modules linked), so prepack's build and its
+  // Pack a copy of the checkout (every file git does not ignore + node_modules linked), so prepack's build and its
   // manifest rewrite never touch the working tree other tests are reading.
   work = mkdtempSync(join(tmpdir(), 'runsd-pack-'));
   const src = join(work, 'src-copy');
-  for (const f of execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0')) {
+  for (const f of execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).split('\0')) {
     if (!f || !existsSync(join(ROOT, f))) continue;
     mkdirSync(dirname(join(src, f)), { recursive: true });
     cpSync(join(ROOT, f), join(src, f));
@@ -71,9 +74,9 @@ test('the tarball ships bin/runsd, the bundle, grafana/, README and LICENSE only
   assert.deepEqual(top, ['LICENSE', 'README.md', 'bin/', 'dist/', 'grafana/', 'package.json']);
   for (const need of [
     'bin/runsd',
-    'dist/runsd.mjs',
-    'dist/exec-as.mjs',
-    'dist/workers/proxy.mjs',
+    'dist/runsd.cjs',
+    'dist/exec-as.cjs',
+    'dist/workers/proxy.cjs',
     'dist/THIRD_PARTY_LICENSES',
   ])
     assert.ok(files.includes(need), `${need} is in the tarball`);
@@ -126,7 +129,7 @@ test('an installed package without its dist/ says so in one line', (t) => {
   const r = spawnSync(join(copy, 'bin/runsd'), ['--', 'true'], { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
-  assert.match(r.stderr, /^runsd: .*dist\/runsd\.mjs is missing: .*reinstall/);
+  assert.match(r.stderr, /^runsd: .*dist\/runsd\.cjs is missing: .*reinstall/);
 });
 
 /** The machine's own Node (PATH without node_modules, or the usual places), if older than 22.12. */
@@ -142,7 +145,7 @@ function oldSystemNode(): { path: string; version: string } | null {
 }
 const old = oldSystemNode();
 
-test('an old Node gets one clear line and status 1 at once: via the launcher and via node dist/runsd.mjs', {
+test('an old Node gets one clear line and status 1 at once: via the launcher and via node dist/runsd.cjs', {
   skip: old ? false : 'no Node older than 22.12 on this machine',
 }, (t) => {
   const { path, version } = old!;
@@ -159,7 +162,7 @@ test('an old Node gets one clear line and status 1 at once: via the launcher and
     env,
   });
   assert.deepEqual([viaLauncher.status, viaLauncher.stderr, viaLauncher.stdout], [1, want, '']);
-  const direct = spawnSync(path, [join(installed(), 'dist/runsd.mjs'), '--', 'touch', marker], {
+  const direct = spawnSync(path, [join(installed(), 'dist/runsd.cjs'), '--', 'touch', marker], {
     encoding: 'utf8',
     env,
   });

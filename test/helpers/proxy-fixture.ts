@@ -1,13 +1,14 @@
 // Runs the proxy in-process against an upstream on loopback, with a fake token source.
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Registry } from 'prom-client';
 import { createLogger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
+import { MetricsRegistry } from '../../src/room-metrics.ts';
 import { staticLookup } from '../../workers/proxy/lookup.ts';
 import { proxyMetrics } from '../../workers/proxy/metrics.ts';
 import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/proxy.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
+import { type TextRegistry, textRegistry } from './metrics-text.ts';
 import { baseProxySettings } from './proxy-settings.ts';
 
 export const FACTS: Facts = { region: 'us-central1', projectNumber: '123456789012', projectId: 'proj' };
@@ -15,7 +16,7 @@ export const FACTS: Facts = { region: 'us-central1', projectNumber: '12345678901
 export interface Fixture {
   proxy: RunningProxy;
   port: number;
-  registry: Registry;
+  registry: TextRegistry;
   tokenCalls: string[];
 }
 
@@ -27,7 +28,7 @@ export async function startProxy(
   /** Replaces the static table (e.g. a lookup that fails). */
   lookup?: LookupFunction,
 ): Promise<Fixture> {
-  const registry = new Registry();
+  const registry = new MetricsRegistry();
   const tokenCalls: string[] = [];
   const src: TokenSource | null =
     tokens === undefined
@@ -54,5 +55,5 @@ export async function startProxy(
     metrics: proxyMetrics(registry),
     log: createLogger({ verbosity: 0, format: 'text', write: () => {} }),
   });
-  return { proxy, port: proxy.ports[0]!, registry, tokenCalls };
+  return { proxy, port: proxy.ports[0]!, registry: textRegistry(registry), tokenCalls };
 }

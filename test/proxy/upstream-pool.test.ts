@@ -15,7 +15,7 @@ test('entries without a connection are pruned past the bound', async () => {
   const pool = new UpstreamPool({
     port: 443,
     lookup,
-    secureContext: tls.createSecureContext(),
+    secureContext: () => tls.createSecureContext(),
     connectTimeoutMs: 1000,
   });
   let failures = 0;

@@ -2,7 +2,7 @@
 // (SO_REUSEPORT), with its own cache and registry. The room's primary thread started it and asks it
 // for its metrics and to close, over parentPort.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { Registry } from 'prom-client';
+import { MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { buildDnsCore } from './room.ts';
 import { listen } from './server.ts';
 import type { DnsSettings } from './settings.ts';

@@ -1,6 +1,13 @@
 // The dns room's metrics (DESIGN §6). Label children are cached: the hot path must not build label
 // objects per query.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  Counter,
+  type CounterChild,
+  Gauge,
+  Histogram,
+  type HistogramChild,
+  type MetricsRegistry as Registry,
+} from '../../src/room-metrics.ts';
 
 export type Outcome =
   | 'local'
@@ -78,8 +85,8 @@ export function createDnsMetrics(registry: Registry, cacheSize: () => number): D
     labelNames: ['reason'],
     registers: [registry],
   });
-  const qChildren = new Map<string, Counter.Internal>();
-  const hChildren = new Map<string, Histogram.Internal<'outcome'>>();
+  const qChildren = new Map<string, CounterChild>();
+  const hChildren = new Map<string, HistogramChild>();
   return {
     query(type, outcome, startNs) {
       const t = TYPES.has(type) ? type : 'OTHER';

@@ -1,13 +1,13 @@
 // Builds the dns room from its settings: cache, forwarder, resolver, listeners. Kept apart from
 // worker.ts so it can also be started in-process (fuzzing, benchmarks).
 import { availableParallelism } from 'node:os';
-import type { Registry } from 'prom-client';
 import { DEFAULT_ZONE_TTL } from '../../src/domain/dns-answer.ts';
 import { canonicalName } from '../../src/domain/dns-names.ts';
 import { type Nameserver, parseNameserver } from '../../src/domain/nameserver.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import type { RoomHandle } from '../../src/room.ts';
+import type { MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { AnswerCache } from './cache.ts';
 import { Forwarder } from './forwarder.ts';
 import { createDnsMetrics, type DnsMetrics } from './metrics.ts';

@@ -3,10 +3,10 @@
 // scrape time, so the supervisor still sees one dns room.
 
 import type { Worker } from 'node:worker_threads';
-import { AggregatorRegistry, type Registry } from 'prom-client';
 import { RunsdError } from '../../src/errors.ts';
 import type { MetricsJson } from '../../src/protocol.ts';
 import { roomHeap } from '../../src/room-heap.ts';
+import { mergeMetrics, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { dnsHelperEntry, startWorker } from '../../src/supervisor/entries.ts';
 import type { DnsSettings } from './settings.ts';
 
@@ -81,7 +81,7 @@ export async function startHelpers(
       mine,
       ...theirs.flatMap((r) => (r.status === 'fulfilled' && r.value.metrics ? [r.value.metrics] : [])),
     ];
-    return (await AggregatorRegistry.aggregate(all as never).getMetricsAsJSON()) as never;
+    return mergeMetrics(all);
   };
   return { close: closeAll };
 }

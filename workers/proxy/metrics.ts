@@ -1,5 +1,5 @@
 // The proxy room's metrics (names per the README; the Grafana dashboard uses no others).
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 
 export function proxyMetrics(registry: Registry) {
   // Per-request label hashing in prom-client costs more than the rest of the bookkeeping: count in a

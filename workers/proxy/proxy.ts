@@ -220,6 +220,8 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   const ports: number[] = [];
   ports.push(await listener.listen(s.host4, s.port));
   if (s.host6) ports.push(await listener.listen(s.host6, ports[0]!));
+  // After READY (posted when this returns), before the first request needs it.
+  setImmediate(secureContext);
   return {
     ports,
     route,

@@ -17,7 +17,7 @@ export interface TunnelOptions {
   token(audience: string): Promise<string>;
   authHeader: 'x-serverless-authorization' | 'authorization';
   lookup: LookupFunction;
-  secureContext: tls.SecureContext;
+  secureContext: () => tls.SecureContext;
   port: number;
   /** Time to the upstream's answer to the handshake before a 504. */
   timeoutMs: number;
@@ -81,7 +81,7 @@ export async function tunnelUpgrade(
         method: req.method,
         headers: headers as Record<string, string>,
         lookup: o.lookup,
-        secureContext: o.secureContext,
+        secureContext: o.secureContext(),
         ALPNProtocols: ['http/1.1'],
         agent: false,
         setHost: false,

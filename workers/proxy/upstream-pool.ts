@@ -13,7 +13,8 @@ export type Upstream = { kind: 'h2'; session: http2.ClientHttp2Session } | { kin
 export interface PoolOptions {
   port: number;
   lookup: LookupFunction;
-  secureContext: tls.SecureContext;
+  /** Built on first use (upstreamSecureContext): reading the system CA store is not start-up work. */
+  secureContext: () => tls.SecureContext;
   connectTimeoutMs: number;
   /** Idle sessions close after this long (default 120 s). */
   idleMs?: number;
@@ -27,17 +28,26 @@ interface Entry {
   agent: https.Agent | null;
 }
 
-/** System CAs + Node's bundled roots + NODE_EXTRA_CA_CERTS (+ an extra PEM for tests), built once. */
-export function upstreamSecureContext(extraPem?: string): tls.SecureContext {
-  const ca = new Set<string>(tls.getCACertificates('default'));
-  try {
-    for (const c of tls.getCACertificates('system')) ca.add(c);
-  } catch {
-    // No system store readable: the bundled roots still cover *.run.app.
-  }
-  for (const c of tls.getCACertificates('extra')) ca.add(c);
-  if (extraPem) ca.add(extraPem);
-  return tls.createSecureContext({ ca: [...ca] });
+/**
+ * System CAs + Node's bundled roots + NODE_EXTRA_CA_CERTS (+ an extra PEM for tests), built once, on
+ * first call. Reading and parsing the system store costs ~70 ms of CPU (576 certificates on Debian;
+ * docs/startup.md), so the proxy room builds it just after READY, not before (proxy.ts).
+ */
+export function upstreamSecureContext(extraPem?: string): () => tls.SecureContext {
+  let built: tls.SecureContext | null = null;
+  return () => {
+    if (built) return built;
+    const ca = new Set<string>(tls.getCACertificates('default'));
+    try {
+      for (const c of tls.getCACertificates('system')) ca.add(c);
+    } catch {
+      // No system store readable: the bundled roots still cover *.run.app.
+    }
+    for (const c of tls.getCACertificates('extra')) ca.add(c);
+    if (extraPem) ca.add(extraPem);
+    built = tls.createSecureContext({ ca: [...ca] });
+    return built;
+  };
 }
 
 const MAX_IDLE_ENTRIES = 1024;
@@ -99,7 +109,7 @@ export class UpstreamPool {
         port,
         servername: e.host,
         lookup,
-        secureContext,
+        secureContext: secureContext(),
         ALPNProtocols: ['h2', 'http/1.1'],
         // Small HTTP/2 frames must not wait for Nagle + delayed ACK (~40 ms stalls).
         noDelay: true,
@@ -139,7 +149,7 @@ export class UpstreamPool {
             keepAlive: true,
             maxFreeSockets: 64,
             lookup,
-            secureContext,
+            secureContext: secureContext(),
             ALPNProtocols: ['http/1.1'],
             noDelay: true,
           } as https.AgentOptions);

@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { mirrorStaleAt, usable } from '../../src/domain/token-policy.ts';
 import { fromWire, RunsdError } from '../../src/errors.ts';
+import { portEndpoint } from '../../src/port-endpoint.ts';
 import type { Token, TokenPortApi, TokenResult } from './api.ts';
 
 export interface TokenClientOptions {
@@ -49,7 +50,7 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
   const mirror = new Map<string, Mirror>();
   const inflight = new Map<string, Promise<string>>();
   let current = port;
-  let remote = Comlink.wrap<TokenPortApi>(port as unknown as Comlink.Endpoint);
+  let remote = Comlink.wrap<TokenPortApi>(portEndpoint(port));
   let onReplace = Promise.withResolvers<typeof REPLACED>();
   let closed = false;
 
@@ -140,7 +141,7 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
     replacePort(p) {
       current.close();
       current = p;
-      remote = Comlink.wrap<TokenPortApi>(p as unknown as Comlink.Endpoint);
+      remote = Comlink.wrap<TokenPortApi>(portEndpoint(p));
       const old = onReplace;
       onReplace = Promise.withResolvers<typeof REPLACED>();
       old.resolve(REPLACED);

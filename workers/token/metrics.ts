@@ -1,5 +1,5 @@
 // The token room's metrics, registered in the room's own registry (the supervisor merges rooms).
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 
 export interface TokenMetrics {
   fetches: Counter<'outcome'>;

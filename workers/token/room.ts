@@ -2,6 +2,7 @@
 // every peer port it is given (at start and after a peer restarts) and facts() on the control port.
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { portEndpoint } from '../../src/port-endpoint.ts';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
 import { createTokenApi, keepErrorCodes } from './api.ts';
 import { TokenCache } from './cache.ts';
@@ -42,7 +43,7 @@ export async function setupTokenRoom({
   const attach = (name: string, port: MessagePort) => {
     peers.get(name)?.close(); // the old channel's other end is gone (its room restarted)
     peers.set(name, port);
-    Comlink.expose(api, port as unknown as Comlink.Endpoint);
+    Comlink.expose(api, portEndpoint(port));
     log.info(2, 'peer attached', { peer: name });
   };
   for (const [name, port] of Object.entries(init.peers)) attach(name, port);

@@ -2,8 +2,8 @@
 // UDP and TCP sockets; afterwards the room must still answer correctly. Seeded, so a failure repeats.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
 import { startUpstreamDns } from '../../../src/emulator/dns.ts';
+import { MetricsRegistry as Registry } from '../../../src/room-metrics.ts';
 import { buildDnsCore, startDns } from '../../../workers/dns/room.ts';
 import type { DnsSettings } from '../../../workers/dns/settings.ts';
 import { decode, encodeQuery, frame, tcpRaw, udpQuery, udpRaw } from '../../helpers/dns-client.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Registry } from 'prom-client';
 import { RunsdError } from '../../../src/errors.ts';
+import { MetricsRegistry as Registry } from '../../../src/room-metrics.ts';
 import { TokenCache } from '../../../workers/token/cache.ts';
 import type { Minted } from '../../../workers/token/fetcher.ts';
 import { MetadataError } from '../../../workers/token/metadata-client.ts';
