@@ -1,5 +1,5 @@
 // Built-in behaviour of every emulated service (paths work on any service name):
-//   /status/NNN  that status     /sse?n=N&interval=MS  server-sent events     /bytes/N  N bytes
+//   /status/NNN  that status     /sse?n=N&interval=MS  server-sent events     /bytes/N  N bytes (streamed)
 //   ?sleep=MS    delay first     anything else         echo (JSON of what arrived)
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,6 +39,8 @@ export interface Echo {
   auth: RouteContext['auth'];
 }
 
+const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function readBody(req: Req): Promise<{ size: number; sha256: string }> {
@@ -68,9 +70,24 @@ export async function serveBuiltin(req: Req, res: Res, ctx: RouteContext): Promi
   const bytes = path.match(/^\/bytes\/(\d+)$/);
   if (bytes) {
     await readBody(req);
-    const n = Math.min(Number(bytes[1]), 64 * 1024 * 1024);
+    // Streamed with backpressure, so a 1 GiB download (bench/transfer.ts) costs the emulator nothing.
+    const n = Math.min(Number(bytes[1]), 16 * 2 ** 30);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n) });
-    res.end(Buffer.alloc(n, 0x61));
+    const out = res as AnyRes as NodeJS.WritableStream & { destroyed: boolean };
+    for (let left = n; left > 0 && !out.destroyed; left -= CHUNK.length) {
+      const piece = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+      if (!out.write(piece))
+        await new Promise<void>((r) => {
+          const done = () => {
+            out.off('drain', done);
+            out.off('close', done);
+            r();
+          };
+          out.once('drain', done);
+          out.once('close', done); // the client went away
+        });
+    }
+    res.end();
     return 200;
   }
   if (path === '/sse') {

@@ -43,7 +43,7 @@ test('rooms become READY, report info, serve metrics and facts, and peers talk d
   assert.deepEqual(await proxy.facts(), { ...facts, region: 'europe-west1' });
   // Rooms run with bounded heaps (V8 would otherwise size them from the machine's memory).
   const limits = await (proxy as unknown as { heapLimits(): Promise<Record<string, number>> }).heapLimits();
-  assert.equal(limits['maxYoungGenerationSizeMb'], 16);
+  assert.equal(limits['maxYoungGenerationSizeMb'], 4);
   assert.equal(limits['maxOldGenerationSizeMb'], roomHeap().maxOldGenerationSizeMb);
   assert.ok(roomHeap().maxOldGenerationSizeMb <= 512);
 });

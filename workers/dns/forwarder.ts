@@ -3,7 +3,6 @@
 // Failover: each attempt has its own timeout and moves on to the next nameserver; the last one that
 // answered is tried first next time. A truncated UDP answer is retried over TCP; queries that came
 // over TCP go upstream over TCP. When the total budget is spent the caller answers SERVFAIL.
-import { randomInt } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { isTruncatedFlags, rawFlags } from '../../src/domain/dns-answer.ts';
@@ -11,6 +10,18 @@ import { questionNameSpan, readId, writeId } from '../../src/domain/dns-wire.ts'
 import type { Nameserver } from '../../src/domain/nameserver.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { DnsMetrics } from './metrics.ts';
+
+type Crypto = typeof import('node:crypto');
+let crypto: Crypto | undefined;
+/** A random query ID. node:crypto costs a thread ~10 ms to load: loaded on first use (or by warm()). */
+function queryId(): number {
+  crypto ??= process.getBuiltinModule('node:crypto') as Crypto;
+  return crypto.randomInt(65536);
+}
+/** Loads what forwarding needs, so that the first forwarded query does not wait for it. */
+export function warmForwarding(): void {
+  queryId();
+}
 
 interface Pending {
   ns: Nameserver;
@@ -115,7 +126,7 @@ export class Forwarder {
 
   private freshId(): number {
     for (;;) {
-      const id = randomInt(65536);
+      const id = queryId();
       if (!this.pending.has(id)) return id;
     }
   }

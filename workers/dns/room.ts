@@ -9,7 +9,7 @@ import type { Logger } from '../../src/log.ts';
 import type { RoomHandle } from '../../src/room.ts';
 import type { MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { AnswerCache } from './cache.ts';
-import { Forwarder } from './forwarder.ts';
+import { Forwarder, warmForwarding } from './forwarder.ts';
 import { createDnsMetrics, type DnsMetrics } from './metrics.ts';
 import { Resolver } from './resolver.ts';
 import { listen } from './server.ts';
@@ -76,6 +76,8 @@ export async function startDns(settings: DnsSettings, registry: Registry, log?: 
     forwarder.close();
     throw err;
   }
+  // After READY (posted when this returns), before the command's first forwarded query.
+  setImmediate(warmForwarding);
   log?.info(1, 'dns listening', {
     port: listeners.port,
     ipv6: settings.host6 !== null,

@@ -5,6 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { RunsdError } from '../../src/errors.ts';
+import { literalAddress } from '../../src/net/literal-address.ts';
 import type { DnsMetrics } from './metrics.ts';
 import type { Reply, Resolver } from './resolver.ts';
 
@@ -94,6 +95,7 @@ function bindUdp(
       reusePort,
       recvBufferSize: 1 << 22,
       sendBufferSize: 1 << 22,
+      lookup: literalAddress,
     });
     s.once('error', reject);
     s.bind(port, host, () => {

@@ -6,6 +6,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rawErrorResponse } from './errors.ts';
+import { H2_SESSION_WINDOW, H2_STREAM_WINDOW } from './upstream-pool.ts';
 
 /** How long a new connection may stay silent before its first bytes (then it is closed). */
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
@@ -64,11 +65,11 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
     socket.end(rawErrorResponse(status, 'RUNSD_BAD_REQUEST', body));
   });
   const h2 = http2.createServer({
-    settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 1000 },
+    settings: { initialWindowSize: H2_STREAM_WINDOW, maxConcurrentStreams: 1000 },
   });
   h2.on('stream', h.stream);
   h2.on('session', (s) => {
-    s.setLocalWindowSize?.(16 * 1024 * 1024);
+    s.setLocalWindowSize?.(H2_SESSION_WINDOW);
     s.on('error', () => {});
   });
   h2.on('sessionError', () => {});

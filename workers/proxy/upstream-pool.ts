@@ -52,6 +52,16 @@ export function upstreamSecureContext(extraPem?: string): () => tls.SecureContex
 
 const MAX_IDLE_ENTRIES = 1024;
 
+/**
+ * HTTP/2 receive windows, both towards the app (h2c listener) and towards services: what a sender
+ * may have in flight into runsd before it reads. Large enough that one stream is not throttled by
+ * flow-control round trips inside a region (1 MiB per RTT of ~1 ms is ~8 Gbit/s), small enough that
+ * a slow reader or a 1 GiB body does not turn into memory: with 4/16 MiB a 1 GiB download grew RSS by
+ * 54–63 MiB, with 1/4 MiB (and the rooms' 4 MB young generation) by < 32 (bench/transfer.ts).
+ */
+export const H2_STREAM_WINDOW = 1024 * 1024;
+export const H2_SESSION_WINDOW = 4 * 1024 * 1024;
+
 export class UpstreamPool {
   private readonly entries = new Map<string, Entry>();
   private readonly opts: PoolOptions;
@@ -162,11 +172,9 @@ export class UpstreamPool {
   private adopt(e: Entry, socket: tls.TLSSocket): http2.ClientHttp2Session {
     const session = http2.connect(`https://${e.host}:${this.opts.port}`, {
       createConnection: () => socket,
-      // Room for many concurrent streams from the app, and large windows so one fast stream is
-      // not throttled by flow control round trips.
-      settings: { initialWindowSize: 4 * 1024 * 1024, enablePush: false },
+      settings: { initialWindowSize: H2_STREAM_WINDOW, enablePush: false },
     });
-    session.setLocalWindowSize?.(16 * 1024 * 1024);
+    session.setLocalWindowSize?.(H2_SESSION_WINDOW);
     e.session = session;
     this.opts.events?.sessions(1);
     const retire = () => {
