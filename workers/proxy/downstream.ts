@@ -1,9 +1,10 @@
 // The app's side of one request, whichever protocol it came in on. exchange.ts drives this
 // interface; the two adapters below map it onto node:http (HTTP/1.1) and node:http2 (h2c) streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import type { Headers } from '../../src/domain/http-headers.ts';
+import { H2 } from './builtins.ts';
 
 export type Protocol = 'http1' | 'h2c' | 'grpc';
 
@@ -174,7 +175,7 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
       // fired; without this the request went upstream anyway and its response hit a dead stream.
       if (stream.destroyed) return void queueMicrotask(cb);
       stream.once('close', () => {
-        if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR || !stream.writableFinished) cb();
+        if (stream.rstCode !== H2.NO_ERROR || !stream.writableFinished) cb();
       });
     },
   };

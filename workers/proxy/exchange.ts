@@ -3,17 +3,18 @@
 // status sent to the app; rejects with a RunsdError only while no response header was sent.
 
 import type { ClientRequest } from 'node:http';
-import http2 from 'node:http2';
-import https from 'node:https';
+import type http2 from 'node:http2';
+import type { Agent } from 'node:https';
 import type { Readable, Writable } from 'node:stream';
 import { endToEnd, forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
 import { RunsdError } from '../../src/errors.ts';
 import { BodyFeeder } from './body-feeder.ts';
+import { H2, https } from './builtins.ts';
 import type { Downstream } from './downstream.ts';
 import { protocolError } from './errors.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
-const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const { REFUSED_STREAM: NGHTTP2_REFUSED_STREAM, CANCEL: NGHTTP2_CANCEL, NO_ERROR: NGHTTP2_NO_ERROR } = H2;
 const MAX_ATTEMPTS = 4;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -188,14 +189,7 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
       o.onHeaders?.();
       settled = true;
       try {
-        relay(
-          a,
-          status,
-          h as Headers,
-          (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
-          stream,
-          () => trailers,
-        );
+        relay(a, status, h as Headers, (flags & H2.FLAG_END_STREAM) !== 0, stream, () => trailers);
       } catch (err) {
         // Nothing reached the app: the 502 about to be sent must not be cut by the close below.
         responded = false;
@@ -245,12 +239,12 @@ function viaH2(a: Attempt, session: http2.ClientHttp2Session): Promise<number> {
   });
 }
 
-function viaH1(a: Attempt, agent: https.Agent): Promise<number> {
+function viaH1(a: Attempt, agent: Agent): Promise<number> {
   const { ds, o, feeder } = a;
   return new Promise((resolve, reject) => {
     let settled = false;
     let gone = false;
-    const req = https.request({
+    const req = https().request({
       agent,
       host: o.host,
       servername: o.host,

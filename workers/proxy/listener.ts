@@ -2,9 +2,10 @@
 // first bytes of each connection decide. The HTTP/2 connection preface starts with "PRI * HTTP/2.0";
 // no HTTP/1.1 method starts with "PRI ", so four bytes are enough.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { http2 as loadHttp2 } from './builtins.ts';
 import { rawErrorResponse } from './errors.ts';
 import { H2_SESSION_WINDOW, H2_STREAM_WINDOW } from './upstream-pool.ts';
 
@@ -26,6 +27,8 @@ export interface Listener {
   /** Feeds a connection (e.g. the inside of a CONNECT tunnel) into the same sniffing dispatcher. */
   dispatch(socket: Duplex): void;
   listen(host: string, port: number): Promise<number>;
+  /** Loads what the first h2c connection needs (node:http2), ahead of it. */
+  warm(): void;
   close(): Promise<void>;
 }
 
@@ -64,15 +67,23 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
     const body = `runsd: malformed HTTP/1.1 request (${err.code ?? 'parse error'}: ${err.message})\n`;
     socket.end(rawErrorResponse(status, 'RUNSD_BAD_REQUEST', body));
   });
-  const h2 = http2.createServer({
-    settings: { initialWindowSize: H2_STREAM_WINDOW, maxConcurrentStreams: 1000 },
-  });
-  h2.on('stream', h.stream);
-  h2.on('session', (s) => {
-    s.setLocalWindowSize?.(H2_SESSION_WINDOW);
-    s.on('error', () => {});
-  });
-  h2.on('sessionError', () => {});
+  // The h2c server (and with it node:http2) is made for the first h2c connection, or by warm() just
+  // after READY (builtins.ts): HTTP/1.1 connections are served without it.
+  let h2server: http2.Http2Server | null = null;
+  const h2 = (): http2.Http2Server => {
+    if (h2server) return h2server;
+    const srv = loadHttp2().createServer({
+      settings: { initialWindowSize: H2_STREAM_WINDOW, maxConcurrentStreams: 1000 },
+    });
+    srv.on('stream', h.stream);
+    srv.on('session', (s) => {
+      s.setLocalWindowSize?.(H2_SESSION_WINDOW);
+      s.on('error', () => {});
+    });
+    srv.on('sessionError', () => {});
+    h2server = srv;
+    return srv;
+  };
 
   const dispatch = (socket: Duplex) => {
     let buf: Buffer | null = null;
@@ -89,7 +100,7 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
       net_?.setTimeout(0);
       socket.pause();
       socket.unshift(buf);
-      (prefix ? h2 : h1).emit('connection', socket);
+      (prefix ? h2() : h1).emit('connection', socket);
       process.nextTick(() => socket.resume());
     };
     socket.on('data', onData);
@@ -100,6 +111,7 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
   const sockets = new Set<net.Socket>();
   return {
     dispatch,
+    warm: () => void h2(),
     listen(host, port) {
       const srv = net.createServer({ noDelay: true }, (s) => {
         sockets.add(s);

@@ -220,8 +220,12 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   const ports: number[] = [];
   ports.push(await listener.listen(s.host4, s.port));
   if (s.host6) ports.push(await listener.listen(s.host6, ports[0]!));
-  // After READY (posted when this returns), before the first request needs it.
-  setImmediate(secureContext);
+  // After READY (posted when this returns), before the first request needs them: the h2c server
+  // (node:http2), then TLS and the CA store for upstreams (builtins.ts, upstream-pool.ts).
+  setImmediate(() => {
+    listener.warm();
+    setImmediate(secureContext);
+  });
   return {
     ports,
     route,

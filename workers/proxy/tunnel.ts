@@ -2,12 +2,13 @@
 // connection with the token added; after the upstream's 101 both sockets are piped raw. A refusal
 // (any non-101 answer) is passed back to the app as it came.
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { RequestOptions } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { endToEnd, hasCredential } from '../../src/domain/http-headers.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
+import { https } from './builtins.ts';
 import { requestTarget } from './downstream.ts';
 import { rawErrorResponse, statusFor } from './errors.ts';
 import type { Route } from './proxy.ts';
@@ -73,7 +74,7 @@ export async function tunnelUpgrade(
       // The app may have gone while the token was fetched: its close listener below would never
       // fire, and the upstream tunnel opened for nobody would stay open.
       if (socket.destroyed) return;
-      up = https.request({
+      up = https().request({
         host: r.host,
         servername: r.host,
         port: o.port,
@@ -85,7 +86,7 @@ export async function tunnelUpgrade(
         ALPNProtocols: ['http/1.1'],
         agent: false,
         setHost: false,
-      } as https.RequestOptions);
+      } as RequestOptions);
     }
     await new Promise<void>((resolve, reject) => {
       // An upstream that accepts the connection but never answers the handshake must not hold the

@@ -2,11 +2,12 @@
 // offers h2 via ALPN (Cloud Run does), else a keep-alive HTTP/1.1 agent. A session that receives
 // GOAWAY is retired at once (new requests go to a fresh session) and closes itself when its last
 // stream ends; callers retry streams the server refused (see exchange.ts).
-import http2 from 'node:http2';
-import https from 'node:https';
+import type http2 from 'node:http2';
+import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { RunsdError } from '../../src/errors.ts';
+import { http2 as loadHttp2, https as loadHttps, tls as loadTls } from './builtins.ts';
 
 export type Upstream = { kind: 'h2'; session: http2.ClientHttp2Session } | { kind: 'h1'; agent: https.Agent };
 
@@ -37,15 +38,15 @@ export function upstreamSecureContext(extraPem?: string): () => tls.SecureContex
   let built: tls.SecureContext | null = null;
   return () => {
     if (built) return built;
-    const ca = new Set<string>(tls.getCACertificates('default'));
+    const ca = new Set<string>(loadTls().getCACertificates('default'));
     try {
-      for (const c of tls.getCACertificates('system')) ca.add(c);
+      for (const c of loadTls().getCACertificates('system')) ca.add(c);
     } catch {
       // No system store readable: the bundled roots still cover *.run.app.
     }
-    for (const c of tls.getCACertificates('extra')) ca.add(c);
+    for (const c of loadTls().getCACertificates('extra')) ca.add(c);
     if (extraPem) ca.add(extraPem);
-    built = tls.createSecureContext({ ca: [...ca] });
+    built = loadTls().createSecureContext({ ca: [...ca] });
     return built;
   };
 }
@@ -114,7 +115,7 @@ export class UpstreamPool {
     if (this.closed) return Promise.reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', 'proxy is closing'));
     const { port, lookup, secureContext, connectTimeoutMs } = this.opts;
     return new Promise<Upstream>((resolve, reject) => {
-      const socket = tls.connect({
+      const socket = loadTls().connect({
         host: e.host,
         port,
         servername: e.host,
@@ -155,7 +156,7 @@ export class UpstreamPool {
         } else {
           // HTTP/1.1 upstream: this socket seeds nothing; the keep-alive agent opens its own.
           socket.destroy();
-          e.agent = new https.Agent({
+          e.agent = new (loadHttps().Agent)({
             keepAlive: true,
             maxFreeSockets: 64,
             lookup,
@@ -170,7 +171,7 @@ export class UpstreamPool {
   }
 
   private adopt(e: Entry, socket: tls.TLSSocket): http2.ClientHttp2Session {
-    const session = http2.connect(`https://${e.host}:${this.opts.port}`, {
+    const session = loadHttp2().connect(`https://${e.host}:${this.opts.port}`, {
       createConnection: () => socket,
       settings: { initialWindowSize: H2_STREAM_WINDOW, enablePush: false },
     });
