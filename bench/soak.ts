@@ -1,17 +1,7 @@
-// Memory under sustained load: does the real bin/runsd (env mode, supervisor + token + proxy rooms)
-// settle, or grow with the number of requests, services and connections? Drives
-// HTTP/1.1 (wrk), h2c (h2load) and 200 distinct services (each its own route, token and upstream
-// TLS session) through the proxy, sampling VmRSS after each phase, then repeats the first phases to
-// see whether RSS keeps climbing. Needs wrk and h2load.
-// Run: ./node_modules/.bin/node bench/soak.ts   (env SECONDS per phase, default 20)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../src/emulator/index.ts';
+import { startEnvModeRunsd } from './env-mode-runsd.ts';
 import { h2load as loadH2, wrk as loadWrk } from './load-tools.ts';
 
 const SECONDS = Number(process.env['SECONDS'] ?? 20);
@@ -21,32 +11,9 @@ const emu = await startEmulator({
     services: [{ name: 'hello' }, ...Array.from({ length: SERVICES }, (_, i) => ({ name: `svc${i}` }))],
   },
 });
-// The real bin/runsd in env mode (the bundle when `npm run build` is fresh, as users run it), its
-// child a shell that prints HTTP_PROXY and sleeps; the emulator stands in for Cloud Run.
-const dir = mkdtempSync(join(tmpdir(), 'runsd-soak-'));
-emu.frontend.writeCa(join(dir, 'ca.pem'));
-const host = spawn(
-  fileURLToPath(new URL('../bin/runsd', import.meta.url)),
-  ['-mode=env', `-nameserver=${emu.dns.address}`, '--', 'sh', '-c', 'echo "$HTTP_PROXY"; exec sleep 100000'],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      K_SERVICE: 'soak',
-      GCE_METADATA_HOST: emu.metadata.hostPort,
-      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
-      RUNSD_DEV_UPSTREAM_PORT: String(emu.frontend.port),
-    },
-  },
-);
-process.on('exit', () => {
-  host.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-const proxyUrl = await new Promise<string>((r) => createInterface({ input: host.stdout! }).once('line', r));
-const port = Number(new URL(proxyUrl).port);
-const rssMiB = () =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))![1]) / 1024;
+// The real bin/runsd in env mode (the bundle when `npm run build` is fresh, as users run it).
+const runsd = await startEnvModeRunsd(emu, fileURLToPath(new URL('../bin/runsd', import.meta.url)), 'soak');
+const { port, rssMiB } = runsd;
 const url = `http://127.0.0.1:${port}/status/200`;
 
 const wrk = async () => (await loadWrk(url, 16, SECONDS, ['Host: hello'])).requests;
@@ -102,6 +69,5 @@ const calls = emu.report().identityCalls;
 console.log(
   `identity calls: ${Object.values(calls).reduce((a, b) => a + b, 0)} for ${Object.keys(calls).length} audiences`,
 );
-host.kill('SIGTERM');
-await new Promise((r) => host.once('exit', r));
+await runsd.stop();
 await emu.close();

@@ -5,12 +5,10 @@
 // Run: ./node_modules/.bin/node bench/transfer.ts [--sea] [--mib=1024]   (needs curl)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../src/emulator/index.ts';
+import { startEnvModeRunsd } from './env-mode-runsd.ts';
 
 const opt = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;
@@ -20,30 +18,7 @@ const sea = process.argv.includes('--sea');
 const runsd = fileURLToPath(new URL(sea ? '../dist/runsd' : '../bin/runsd', import.meta.url));
 
 const emu = await startEmulator({});
-const dir = mkdtempSync(join(tmpdir(), 'runsd-transfer-'));
-emu.frontend.writeCa(join(dir, 'ca.pem'));
-const host = spawn(
-  runsd,
-  ['-mode=env', `-nameserver=${emu.dns.address}`, '--', 'sh', '-c', 'echo "$HTTP_PROXY"; exec sleep 100000'],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      K_SERVICE: 'transfer',
-      GCE_METADATA_HOST: emu.metadata.hostPort,
-      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
-      RUNSD_DEV_UPSTREAM_PORT: String(emu.frontend.port),
-    },
-  },
-);
-process.on('exit', () => {
-  host.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
-const proxyUrl = await new Promise<string>((r) => createInterface({ input: host.stdout! }).once('line', r));
-const port = Number(new URL(proxyUrl).port);
-const rssMiB = () =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${host.pid}/status`, 'utf8'))![1]) / 1024;
+const { port, rssMiB } = await startEnvModeRunsd(emu, runsd, 'transfer');
 
 /** Runs curl (stdin from `upload` bytes of zeros when given) and returns its stdout. */
 function curl(args: string[], upload?: number): Promise<string> {

@@ -92,18 +92,25 @@ const split = <L extends string>(
   b?: number,
 ): [LabelValues<L> | undefined, number] => (typeof a === 'number' ? [undefined, a] : [a, b ?? 1]);
 
-export class Counter<L extends string = string> extends Metric<L, Cell> {
-  protected readonly type = 'counter';
-  // types `this` in collect()
-  constructor(o: Options<L, Counter<L>>) {
-    super(o);
-  }
+/** One number per label set: what counters and gauges share. */
+abstract class Scalar<L extends string> extends Metric<L, Cell> {
   protected fresh(): Cell {
     return { n: 0 };
   }
   inc(labels?: LabelValues<L> | number, value?: number): void {
     const [l, v] = split(labels, value);
     this.at(l).n += v;
+  }
+  protected values(): Entry['values'] {
+    return [...this.series.values()].map((s) => ({ value: s.v.n, labels: s.labels as Labels }));
+  }
+}
+
+export class Counter<L extends string = string> extends Scalar<L> {
+  protected readonly type = 'counter';
+  // types `this` in collect()
+  constructor(o: Options<L, Counter<L>>) {
+    super(o);
   }
   /** A child for fixed label values (in labelNames order): no label lookup per increment. */
   labels(...values: (string | number)[]): CounterChild {
@@ -114,37 +121,24 @@ export class Counter<L extends string = string> extends Metric<L, Cell> {
       },
     };
   }
-  protected values(): Entry['values'] {
-    return [...this.series.values()].map((s) => ({ value: s.v.n, labels: s.labels as Labels }));
-  }
 }
 export interface CounterChild {
   inc(value?: number): void;
 }
 
-export class Gauge<L extends string = string> extends Metric<L, Cell> {
+export class Gauge<L extends string = string> extends Scalar<L> {
   protected readonly type = 'gauge';
   // types `this` in collect()
   constructor(o: Options<L, Gauge<L>>) {
     super(o);
   }
-  protected fresh(): Cell {
-    return { n: 0 };
-  }
   set(labels: LabelValues<L> | number, value?: number): void {
     const [l, v] = split(labels, value);
     this.at(l).n = v;
   }
-  inc(labels?: LabelValues<L> | number, value?: number): void {
-    const [l, v] = split(labels, value);
-    this.at(l).n += v;
-  }
   dec(labels?: LabelValues<L> | number, value?: number): void {
     const [l, v] = split(labels, value);
     this.at(l).n -= v;
-  }
-  protected values(): Entry['values'] {
-    return [...this.series.values()].map((s) => ({ value: s.v.n, labels: s.labels as Labels }));
   }
 }
 
