@@ -1,7 +1,6 @@
 // Extra listener threads for the dns room (DESIGN §2: several threads on one port via reusePort).
 // Each answers on its own; the primary asks them for their metrics and merges them into its own at
 // scrape time, so the supervisor still sees one dns room.
-
 import type { Worker } from 'node:worker_threads';
 import { RunsdError } from '../../src/errors.ts';
 import type { MetricsJson } from '../../src/protocol.ts';
