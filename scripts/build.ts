@@ -109,9 +109,10 @@ async function buildSea(): Promise<void> {
       `${out}/THIRD_PARTY_LICENSES`,
       `\n## Node.js ${process.version} (dist/runsd is this Node binary)\n\n${readFileSync(nodeLicense, 'utf8')}`,
     );
-  const sha = createHash('sha256').update(readFileSync(exe)).digest('hex');
+  const bytes = readFileSync(exe);
+  const sha = createHash('sha256').update(bytes).digest('hex');
   writeFileSync(`${out}/runsd.sha256`, `${sha}  runsd\n`);
-  const mb = (readFileSync(exe).length / 2 ** 20).toFixed(1);
+  const mb = (bytes.length / 2 ** 20).toFixed(1);
   console.log(
     `built ${exe} (${mb} MiB, node ${process.versions.node}, sha256 ${sha.slice(0, 12)}…) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );

@@ -1,7 +1,7 @@
 // The first module the bundle evaluates (main.ts imports it before anything else): on a Node too old
 // for runsd, say so in one line and exit 1 before any other code runs — instead of starting and
 // failing only later inside a room (Node 20 lacks Promise.withResolvers, reusePort, …). bin/runsd
-// makes the same check (same words) before it loads any file; test/e2e/old-node.test.ts runs both
+// makes the same check (same words) before it loads any file; test/e2e/package.test.ts runs both
 // on the machine's own Node 20.
 export const MIN_NODE = [22, 12] as const;
 

@@ -1,7 +1,7 @@
 // Counters, gauges and histograms for the rooms (and the supervisor's own numbers), without
 // prom-client. Loading prom-client cost each thread ~35 ms of start-up (bench/startup.ts, same run,
 // docs/startup.md); these classes keep plain numbers in Maps and export exactly the JSON that
-// prom-client's Registry#getMetricsAsJSON() would (test/metrics/room-metrics.test.ts compares the
+// prom-client's Registry#getMetricsAsJSON() would (test/room-metrics.test.ts compares the
 // rendered text with prom-client's), so the supervisor still merges every thread with prom-client's
 // AggregatorRegistry — loaded only when -metrics_addr serves a scrape.
 // Same constructor options and methods as prom-client's classes, for what runsd uses of them.
@@ -156,8 +156,13 @@ export class Histogram<L extends string = string> extends Metric<L, Buckets> {
     return { counts: this.bounds.map(() => 0), sum: 0, count: 0 };
   }
   private record(b: Buckets, v: number): void {
-    const i = this.bounds.findIndex((bound) => v <= bound);
-    if (i >= 0) b.counts[i]!++;
+    // On the request path (one observation per request or query): a plain loop, no closure.
+    for (let i = 0; i < this.bounds.length; i++) {
+      if (v <= this.bounds[i]!) {
+        b.counts[i]!++;
+        break;
+      }
+    }
     b.sum += v;
     b.count++;
   }

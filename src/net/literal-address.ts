@@ -7,10 +7,8 @@ type Callback = (err: NodeJS.ErrnoException | null, address: string, family: num
 
 export function literalAddress(
   address: string,
-  options: LookupOneOptions | number,
+  _options: LookupOneOptions | number,
   callback: Callback,
 ): void {
-  const family =
-    typeof options === 'number' ? options : options.family === 6 ? 6 : address.includes(':') ? 6 : 4;
-  callback(null, address, family);
+  callback(null, address, address.includes(':') ? 6 : 4);
 }

@@ -64,8 +64,8 @@ export function startChild(opts: ChildOptions): RunningChild {
     return [sig, h] as const;
   });
   // Node's spawn({uid, gid}) drops supplementary groups (libuv calls setgroups(0)), so a -user
-  // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s. It has
-  // the same SIGUSR1 guard as bin/runsd: a forwarded SIGUSR1 must not open an inspector as root.
+  // child goes through a tiny Node helper that sets groups, gid and uid and then execve()s
+  // (exec-as-main.ts, or the executable itself: entries.ts).
   child = opts.identity
     ? spawn(
         EXEC_AS.file,

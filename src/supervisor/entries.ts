@@ -23,9 +23,6 @@ export const EXEC_AS_ARG = '--runsd-internal-exec-as';
 /** A worker thread's code: a module file, or (single executable) the name of an embedded asset. */
 export type WorkerEntry = URL | { asset: string };
 
-/** SIGUSR1 is the child's; Node would open an inspector on it. Installed before any of our code runs. */
-export const SIGUSR1_GUARD = 'data:text/javascript,process.on("SIGUSR1",()=>{})';
-
 /**
  * A file of the bundle: beside the one running (a CommonJS bundle has __filename; this module is
  * inlined into dist/runsd.cjs and, for the DNS helper, dist/workers/dns.cjs).
@@ -58,5 +55,5 @@ export function startWorker(entry: WorkerEntry, options: WorkerOptions): Worker 
 export function execAsCommand(): { file: string; args: string[] } {
   if (inSea) return { file: process.execPath, args: [EXEC_AS_ARG] };
   const script = bundled ? bundleFile('./exec-as.cjs') : new URL('./exec-as-main.ts', import.meta.url);
-  return { file: process.execPath, args: ['--import', SIGUSR1_GUARD, fileURLToPath(script)] };
+  return { file: process.execPath, args: [fileURLToPath(script)] };
 }

@@ -13,7 +13,7 @@ import type { DnsMetrics } from './metrics.ts';
 
 type Crypto = typeof import('node:crypto');
 let crypto: Crypto | undefined;
-/** A random query ID. node:crypto costs a thread ~10 ms to load: loaded on first use (or by warm()). */
+/** A random query ID. node:crypto costs a thread ~10 ms to load: loaded on first use (or by warmForwarding()). */
 function queryId(): number {
   crypto ??= process.getBuiltinModule('node:crypto') as Crypto;
   return crypto.randomInt(65536);

@@ -38,15 +38,16 @@ export function upstreamSecureContext(extraPem?: string): () => tls.SecureContex
   let built: tls.SecureContext | null = null;
   return () => {
     if (built) return built;
-    const ca = new Set<string>(loadTls().getCACertificates('default'));
+    const tls = loadTls();
+    const ca = new Set<string>(tls.getCACertificates('default'));
     try {
-      for (const c of loadTls().getCACertificates('system')) ca.add(c);
+      for (const c of tls.getCACertificates('system')) ca.add(c);
     } catch {
       // No system store readable: the bundled roots still cover *.run.app.
     }
-    for (const c of loadTls().getCACertificates('extra')) ca.add(c);
+    for (const c of tls.getCACertificates('extra')) ca.add(c);
     if (extraPem) ca.add(extraPem);
-    built = loadTls().createSecureContext({ ca: [...ca] });
+    built = tls.createSecureContext({ ca: [...ca] });
     return built;
   };
 }
