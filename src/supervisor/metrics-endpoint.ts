@@ -15,7 +15,7 @@ export interface MetricsSource {
 }
 
 /** Merges the supervisor's and the rooms' metrics (and Node's process metrics) into Prometheus text. */
-export async function renderMetrics(parts: MetricsJson[]): Promise<string> {
+async function renderMetrics(parts: MetricsJson[]): Promise<string> {
   return AggregatorRegistry.aggregate(parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
 }
 
