@@ -15,12 +15,13 @@ import {
   type RoomControl,
   type RoomInfo,
   type RoomInit,
+  type RoomName,
 } from '../protocol.ts';
 import { roomHeap } from '../room-heap.ts';
 import { startWorker, type WorkerEntry } from './entries.ts';
 
 export interface RoomSpec {
-  name: string;
+  name: RoomName;
   entry: WorkerEntry;
   settings: unknown;
   /** Names of rooms this one gets a direct channel to. */
@@ -119,7 +120,7 @@ export class Rooms extends EventEmitter {
       workerData: init,
       transferList: transfer,
       name: `runsd-${spec.name}`,
-      resourceLimits: roomHeap(),
+      resourceLimits: roomHeap(spec.name),
     });
     const info = await this.awaitReady(spec.name, worker);
     const live: Live = {

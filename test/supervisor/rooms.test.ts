@@ -44,8 +44,13 @@ test('rooms become READY, report info, serve metrics and facts, and peers talk d
   // Rooms run with bounded heaps (V8 would otherwise size them from the machine's memory).
   const limits = await (proxy as unknown as { heapLimits(): Promise<Record<string, number>> }).heapLimits();
   assert.equal(limits['maxYoungGenerationSizeMb'], 4);
-  assert.equal(limits['maxOldGenerationSizeMb'], roomHeap().maxOldGenerationSizeMb);
-  assert.ok(roomHeap().maxOldGenerationSizeMb <= 512);
+  assert.equal(limits['maxOldGenerationSizeMb'], roomHeap('proxy').maxOldGenerationSizeMb);
+  assert.ok(roomHeap('proxy').maxOldGenerationSizeMb <= 512);
+  // The token room allocates little: a smaller young generation.
+  const tokenLimits = await (
+    controls.get('token') as unknown as { heapLimits(): Promise<Record<string, number>> }
+  ).heapLimits();
+  assert.equal(tokenLimits['maxYoungGenerationSizeMb'], 2);
 });
 
 test('a room that fails its bootstrap is reported, not restarted', async (t) => {

@@ -48,7 +48,7 @@ export async function startHelpers(
       const w = startWorker(dnsHelperEntry(), {
         workerData: settings,
         name: `runsd-dns-${i + 2}`,
-        resourceLimits: roomHeap(),
+        resourceLimits: roomHeap('dns'),
       });
       workers.push(w);
       await new Promise<void>((resolve, reject) => {
