@@ -3,11 +3,11 @@
 
 import { BlockList, isIP } from 'node:net';
 import { type FlagSpec, parseGoFlags } from './domain/goflags.ts';
+import type { AuthHeader, Mode, UrlFormat } from './domain/vocabulary.ts';
+import { REGION_RE } from './domain/vocabulary.ts';
 import { RunsdError } from './errors.ts';
 
-export type Mode = 'auto' | 'dns' | 'env';
-export type UrlFormat = 'auto' | 'deterministic' | 'hash';
-export type AuthHeader = 'x-serverless-authorization' | 'authorization';
+export type { AuthHeader, Mode, UrlFormat } from './domain/vocabulary.ts';
 export type LogFormat = 'text' | 'json';
 
 export interface HostPort {
@@ -195,7 +195,6 @@ function choice<T extends string>(name: string, text: string, allowed: readonly 
   return lower as T;
 }
 
-const REGION_RE = /^[a-z]+-[a-z]+[0-9]+$/;
 const LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function parseHostPort(name: string, text: string, defaultHost: string): HostPort {

@@ -2,12 +2,13 @@
 // (resolv.conf + DNS + proxy on :80, needs root) or env mode (HTTP_PROXY on a free port). Pure.
 import type { Config } from '../config.ts';
 import { RunsdError } from '../errors.ts';
+import type { ActiveMode } from './vocabulary.ts';
 
 export const METADATA_IP = '169.254.169.254';
 
 export type Plan =
   | { active: false; reason: string }
-  | { active: true; mode: 'dns' | 'env'; dns: boolean; proxy: boolean; reason: string };
+  | { active: true; mode: ActiveMode; dns: boolean; proxy: boolean; reason: string };
 
 export function cloudRunSignal(config: Config, nameservers: readonly string[]): string | null {
   if (config.env.kService) return `K_SERVICE=${config.env.kService}`;

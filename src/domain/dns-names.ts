@@ -4,12 +4,9 @@
 // hyphen. Cloud Run caps new names at 49 characters, but services created under the older 63-char
 // limit still exist, so any valid DNS label (≤ 63) is accepted.
 
-const REGION_RE = /^[a-z]+-[a-z]+[0-9]+$/;
 const SERVICE_RE = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export function isRegion(label: string): boolean {
-  return label.length <= 63 && REGION_RE.test(label);
-}
+export { isRegion } from './vocabulary.ts';
 
 export function isServiceName(label: string): boolean {
   return SERVICE_RE.test(label);

@@ -2,6 +2,8 @@
 // every header named in Connection are dropped; HTTP/2 forbids connection-specific headers outright
 // (node:http2 throws on them), so both directions go through here.
 
+import type { AuthHeader } from './vocabulary.ts';
+
 export type Headers = Record<string, string | string[] | undefined>;
 
 const HOP_BY_HOP = new Set([
@@ -46,7 +48,7 @@ export function endToEnd(h: Headers): Headers {
 
 export interface TokenPlacement {
   /** 'x-serverless-authorization' (default) or 'authorization' (Go runsd behaviour). */
-  header: 'x-serverless-authorization' | 'authorization';
+  header: AuthHeader;
 }
 
 /** Whether the request already carries the credential we would add (then no token is needed). */

@@ -6,8 +6,9 @@
 // Anything else is "external": the proxy never relays it with a token.
 import { RunsdError } from '../errors.ts';
 import { REGION_CODES } from './region-codes.ts';
+import { REGION_RE, type UrlFormat } from './vocabulary.ts';
 
-export type UrlFormat = 'auto' | 'deterministic' | 'hash';
+export type { UrlFormat } from './vocabulary.ts';
 
 export type HostTarget =
   | { kind: 'service'; service: string; region: string | null }
@@ -21,7 +22,6 @@ export interface UrlContext {
   ownRegion: string | null;
 }
 
-const REGION_RE = /^[a-z]+-[a-z]+[0-9]+$/;
 // Cloud Run service names: lower-case letters, digits and hyphens, a letter first, no trailing hyphen.
 const SERVICE_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const MAX_SERVICE = 49;

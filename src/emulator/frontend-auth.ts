@@ -1,5 +1,6 @@
 // Cloud Run's invoker check, as the front end does it before a request reaches a private service.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AuthHeader } from '../domain/vocabulary.ts';
 import { type Jwk, type JwtClaims, verifyJwt } from './jwt.ts';
 
 export type AuthFailure =
@@ -13,7 +14,7 @@ export type AuthFailure =
   | 'wrong-issuer';
 
 export type AuthResult =
-  | { ok: true; via: 'x-serverless-authorization' | 'authorization'; claims: JwtClaims }
+  | { ok: true; via: AuthHeader; claims: JwtClaims }
   | { ok: false; reason: AuthFailure; status: 401 | 403 };
 
 const ISSUERS = new Set(['https://accounts.google.com', 'accounts.google.com']);

@@ -1,17 +1,17 @@
 // The proxy room's settings slice (built by the supervisor from Config, see room-settings.ts) and
 // its defaults. Test-only fields are marked; production never sets them.
-import type { Facts } from '../../src/protocol.ts';
+import type { ActiveMode, AuthHeader, UrlFormat } from '../../src/domain/vocabulary.ts';
 
 export interface ProxySettings {
-  mode: 'dns' | 'env';
+  mode: ActiveMode;
   host4: string;
   host6: string | null;
   /** 0 = a free port (env mode); the bound port is reported in handle.info.port. */
   port: number;
   /** Internal zone, e.g. "run.internal." */
   domain: string;
-  urlFormat: 'auto' | 'deterministic' | 'hash';
-  authHeader: 'x-serverless-authorization' | 'authorization';
+  urlFormat: UrlFormat;
+  authHeader: AuthHeader;
   projectHash: string | null;
   /** From -project_number; else from facts (metadata server). */
   projectNumber: string | null;
@@ -46,12 +46,4 @@ export function withDefaults(s: ProxySettings): Resolved {
     connectTimeoutMs: s.connectTimeoutMs ?? 10_000,
     upstreamPort: s.upstreamPort ?? 443,
   };
-}
-
-/** Flags win over facts learnt from the metadata server. */
-export function effectiveFacts(
-  s: ProxySettings,
-  facts: Facts,
-): { region: string | null; projectNumber: string | null } {
-  return { region: facts.region, projectNumber: s.projectNumber ?? facts.projectNumber };
 }

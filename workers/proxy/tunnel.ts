@@ -7,6 +7,7 @@ import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { endToEnd, hasCredential } from '../../src/domain/http-headers.ts';
+import type { AuthHeader } from '../../src/domain/vocabulary.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import { https } from './builtins.ts';
 import { requestTarget } from './downstream.ts';
@@ -16,7 +17,7 @@ import type { Route } from './proxy.ts';
 export interface TunnelOptions {
   route(authority: string, absolute: boolean): Route;
   token(audience: string): Promise<string>;
-  authHeader: 'x-serverless-authorization' | 'authorization';
+  authHeader: AuthHeader;
   lookup: LookupFunction;
   secureContext: () => tls.SecureContext;
   port: number;
