@@ -6,7 +6,7 @@ import type { Facts } from '../../src/protocol.ts';
 import { MetricsRegistry } from '../../src/room-metrics.ts';
 import { staticLookup } from '../../workers/proxy/lookup.ts';
 import { proxyMetrics } from '../../workers/proxy/metrics.ts';
-import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/proxy.ts';
+import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/room.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
 import { type TextRegistry, textRegistry } from './metrics-text.ts';
 import { baseProxySettings } from './proxy-settings.ts';

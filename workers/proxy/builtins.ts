@@ -1,6 +1,6 @@
 // The Node built-ins the proxy needs only once traffic flows — HTTP/2 (h2c clients, upstream
 // sessions), TLS and HTTPS (upstreams) — loaded on first use, or by the proxy's warm-up just after
-// READY (proxy.ts), rather than before READY: compiling them was ~25 ms of the room's start-up (docs/startup.md). Types
+// READY (room.ts), rather than before READY: compiling them was ~25 ms of the room's start-up (docs/startup.md). Types
 // come from `import type`; only these functions load the modules.
 type Http2 = typeof import('node:http2');
 type Https = typeof import('node:https');

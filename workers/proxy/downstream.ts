@@ -1,10 +1,11 @@
-// The app's side of one request, whichever protocol it came in on. exchange.ts drives this
+// The app's side of one request, whichever protocol it came in on. service.ts, plain.ts and relay.ts drive this
 // interface; the two adapters below map it onto node:http (HTTP/1.1) and node:http2 (h2c) streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type http2 from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import type { Headers } from '../../src/domain/http-headers.ts';
 import { H2 } from './builtins.ts';
+import { requestTarget } from './route.ts';
 
 export type Protocol = 'http1' | 'h2c' | 'grpc';
 
@@ -39,22 +40,6 @@ export interface Downstream {
 function hasBody(h: IncomingMessage['headers']): boolean {
   const cl = h['content-length'];
   return h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
-}
-
-/** Request target of an HTTP/1.1 request; absolute-form (RFC 9112 §3.2.2): the URL's authority wins. */
-export function requestTarget(req: IncomingMessage): { path: string; authority: string; absolute: boolean } {
-  const url = req.url ?? '/';
-  if (url.charCodeAt(0) !== 47 /* '/' */ && /^http:\/\//i.test(url)) {
-    // A malformed absolute URL (`http://%zz/`, `http://[::1/`) must not throw here (that would kill
-    // the room): keep its raw authority, which routing then rejects with a 400 naming it.
-    const raw = url.slice(7).split(/[/?#]/)[0] ?? '';
-    // `http:///x` parses as host "x" (the URL parser skips empty authorities): that would route to
-    // a service the app never named, so an empty authority stays empty (400 RUNSD_BAD_HOST).
-    if (!URL.canParse(url) || raw === '') return { path: '/', authority: raw, absolute: true };
-    const u = new URL(url);
-    return { path: `${u.pathname}${u.search}`, authority: u.host, absolute: true };
-  }
-  return { path: url, authority: req.headers.host ?? '', absolute: false };
 }
 
 export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream {

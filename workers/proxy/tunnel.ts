@@ -1,23 +1,24 @@
-// WebSocket (and any non-h2c) upgrades: the handshake goes upstream over its own HTTP/1.1
-// connection with the token added; after the upstream's 101 both sockets are piped raw. A refusal
-// (any non-101 answer) is passed back to the app as it came.
+// Upstream kind 3: WebSocket (and any non-h2c) upgrades. The handshake goes upstream over its own
+// HTTP/1.1 connection (shared helper, h1-request.ts) with the credential added; after the
+// upstream's 101 both sockets are piped raw. A refusal (any non-101 answer) is passed back to the
+// app as it came.
 import http, { type IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
-import { endToEnd, hasCredential } from '../../src/domain/http-headers.ts';
-import type { AuthHeader } from '../../src/domain/vocabulary.ts';
+import { endToEnd } from '../../src/domain/http-headers.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import { https } from './builtins.ts';
-import { requestTarget } from './downstream.ts';
+import type { Credentials } from './credential.ts';
 import { rawErrorResponse, statusFor } from './errors.ts';
-import type { Route } from './proxy.ts';
+import type { H1Client } from './h1-request.ts';
+import { type Router, requestTarget } from './route.ts';
 
 export interface TunnelOptions {
-  route(authority: string, absolute: boolean): Route;
-  token(audience: string): Promise<string>;
-  authHeader: AuthHeader;
+  router: Router;
+  credentials: Credentials;
+  h1: H1Client;
   lookup: LookupFunction;
   secureContext: () => tls.SecureContext;
   port: number;
@@ -50,13 +51,15 @@ export async function tunnelUpgrade(
   const { path, authority, absolute } = requestTarget(req);
   let service = '-';
   try {
-    const r = o.route(authority, absolute);
+    const r = o.router.route(authority, absolute);
     const headers = endToEnd(req.headers);
     headers['connection'] = 'Upgrade';
     headers['upgrade'] = req.headers.upgrade;
     let up: http.ClientRequest;
+    let label: string;
     if (r.kind === 'plain') {
       service = '-external';
+      label = `${r.host}:${r.port}`;
       headers['host'] = authority;
       up = http.request({
         host: r.host,
@@ -69,8 +72,9 @@ export async function tunnelUpgrade(
       });
     } else {
       service = r.service;
-      if (!hasCredential(req.headers, o.authHeader))
-        headers[o.authHeader] = `Bearer ${await o.token(r.audience)}`;
+      label = r.host;
+      const credential = await o.credentials.for(req.headers, r);
+      if (credential !== null) headers[o.credentials.header] = credential;
       headers['host'] = r.host;
       // The app may have gone while the token was fetched: its close listener below would never
       // fire, and the upstream tunnel opened for nobody would stay open.
@@ -89,20 +93,13 @@ export async function tunnelUpgrade(
         setHost: false,
       } as RequestOptions);
     }
-    await new Promise<void>((resolve, reject) => {
+    const done = o.h1.send(up, {
+      label,
+      timeoutMs: o.timeoutMs,
       // An upstream that accepts the connection but never answers the handshake must not hold the
       // app's socket forever.
-      const timer = setTimeout(() => {
-        up.destroy(
-          new RunsdError(
-            'RUNSD_UPSTREAM_TIMEOUT',
-            `${r.kind === 'plain' ? `${r.host}:${r.port}` : r.host} did not answer the upgrade within ${o.timeoutMs} ms`,
-          ),
-        );
-      }, o.timeoutMs);
-      up.once('close', () => clearTimeout(timer));
-      up.on('upgrade', (res, upSocket, upHead) => {
-        clearTimeout(timer);
+      timeoutMessage: `${label} did not answer the upgrade within ${o.timeoutMs} ms`,
+      upgrade(res, upSocket, upHead) {
         socket.write(head(res));
         if (upHead.length) socket.write(upHead);
         if (first.length) upSocket.write(first);
@@ -113,26 +110,22 @@ export async function tunnelUpgrade(
         upSocket.once('close', () => socket.destroy());
         socket.once('close', () => upSocket.destroy());
         o.onDone(service, res.statusCode ?? 101);
-        resolve();
-      });
-      up.on('response', (res) => {
+      },
+      response(res) {
         // Refused upgrade: relay the answer and close.
-        clearTimeout(timer);
         socket.write(head(res, true));
         res.pipe(socket);
         o.onDone(service, res.statusCode ?? 502);
-        resolve();
-      });
-      up.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      socket.once('close', () => up.destroy());
-      up.end();
+      },
+      // The socket's own words (ECONNREFUSED, a TLS failure) after the authority, as before.
+      connectError: (err) => new RunsdError('RUNSD_UPSTREAM_CONNECT', err.message, { cause: err }),
+      onGone: (cb) => socket.once('close', cb),
     });
+    up.end();
+    await done;
   } catch (err) {
     const w = toWire(err, 'RUNSD_UPSTREAM_CONNECT');
-    const status = statusFor(w.code === 'RUNSD_INTERNAL' ? 'RUNSD_UPSTREAM_CONNECT' : w.code);
+    const status = statusFor(w.code);
     o.onError(w.code);
     o.onDone(service, status);
     const body = `runsd: ${authority}: ${w.message}\n`;

@@ -1,7 +1,7 @@
 // Upstream connections, one entry per origin: a single multiplexed HTTP/2 session when the server
 // offers h2 via ALPN (Cloud Run does), else a keep-alive HTTP/1.1 agent. A session that receives
 // GOAWAY is retired at once (new requests go to a fresh session) and closes itself when its last
-// stream ends; callers retry streams the server refused (see exchange.ts).
+// stream ends; callers retry streams the server refused (service.ts, service-h2.ts).
 import type http2 from 'node:http2';
 import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -32,7 +32,7 @@ interface Entry {
 /**
  * System CAs + Node's bundled roots + NODE_EXTRA_CA_CERTS (+ an extra PEM for tests), built once, on
  * first call. Reading and parsing the system store costs ~70 ms of CPU (576 certificates on Debian;
- * docs/startup.md), so the proxy room builds it just after READY, not before (proxy.ts).
+ * docs/startup.md), so the proxy room builds it just after READY, not before (room.ts).
  */
 export function upstreamSecureContext(extraPem?: string): () => tls.SecureContext {
   let built: tls.SecureContext | null = null;

@@ -1,0 +1,61 @@
+// Stage 2 of the pipeline: the credential a service request carries. The app's own wins (Cloud Run
+// checks X-Serverless-Authorization first); else an ID token for the route's audience, from the
+// token client's local mirror when it holds one (no promise on the hot path), else from the token
+// room. A failure is wrapped here and only here into RUNSD_TOKEN_FETCH naming the audience.
+import type { Headers } from '../../src/domain/http-headers.ts';
+import { hasCredential } from '../../src/domain/http-headers.ts';
+import type { AuthHeader } from '../../src/domain/vocabulary.ts';
+import { RunsdError } from '../../src/errors.ts';
+import type { Route } from './route.ts';
+
+/** Where ID tokens come from (the token room's client with its local mirror, or a fake in tests). */
+export interface TokenSource {
+  get(audience: string): Promise<string>;
+  /** A usable token held locally, without waiting (the hot path), else null. */
+  cached?(audience: string): string | null;
+}
+
+type ServiceRoute = Extract<Route, { kind: 'service' }>;
+
+export class Credentials {
+  private readonly tokens: () => TokenSource | null;
+  readonly header: AuthHeader;
+
+  constructor(tokens: () => TokenSource | null, header: AuthHeader) {
+    this.tokens = tokens;
+    this.header = header;
+  }
+
+  /**
+   * The header value to add (`Bearer <token>`), null when the app brought its own credential, or a
+   * promise of the value when the token has to come from the token room.
+   */
+  for(headers: Headers, r: ServiceRoute): string | null | Promise<string> {
+    if (hasCredential(headers, this.header)) return null;
+    const hot = this.tokens()?.cached?.(r.audience) ?? null;
+    if (hot !== null) return bearer(r, hot);
+    return this.token(r.audience).then((t) => bearer(r, t));
+  }
+
+  private async token(audience: string): Promise<string> {
+    const src = this.tokens();
+    if (!src) throw new RunsdError('RUNSD_TOKEN_FETCH', 'the token service is not connected (restarting?)');
+    try {
+      return await src.get(audience);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
+      // The token room's own errors already name the audience; others (port timeout) get it here.
+      const code = (err as { code?: unknown })?.code;
+      throw new RunsdError(
+        'RUNSD_TOKEN_FETCH',
+        code === 'RUNSD_TOKEN_FETCH' ? msg : `no ID token for ${audience}: ${msg}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+function bearer(r: ServiceRoute, token: string): string {
+  if (r.bearer?.token !== token) r.bearer = { token, value: `Bearer ${token}` };
+  return r.bearer.value;
+}

@@ -1,0 +1,69 @@
+// The pipeline for one request: route → credential → upstream. handle() only chooses: which route,
+// which credential, which upstream kind; each stage is its own module, and every failure ends in
+// one place (sendError: a status, x-runsd-error and a body naming what went wrong).
+import { upstreamRequestHeaders } from '../../src/domain/http-headers.ts';
+import type { Logger } from '../../src/log.ts';
+import type { Credentials } from './credential.ts';
+import type { Downstream } from './downstream.ts';
+import { sendError } from './errors.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import { checkTarget, type Route, type Router } from './route.ts';
+
+export interface Stages {
+  router: Router;
+  credentials: Credentials;
+  /** Upstream kind 1: a Cloud Run service (service.ts), given the upstream request headers. */
+  service(
+    ds: Downstream,
+    r: Extract<Route, { kind: 'service' }>,
+    headers: ReturnType<typeof upstreamRequestHeaders>,
+  ): Promise<number>;
+  /** Upstream kind 2: env mode's plain http:// forwarding (plain.ts). */
+  plain(ds: Downstream, r: Extract<Route, { kind: 'plain' }>): Promise<number>;
+  metrics: ProxyMetrics;
+  log: Logger;
+}
+
+// The hot path avoids async frames: a token from the local mirror is used synchronously, and the
+// upstream exchange is one promise.
+export function createHandler(p: Stages): (ds: Downstream) => void {
+  const m = p.metrics;
+  const header = p.credentials.header;
+  return (ds) => {
+    m.activeStreams.inc();
+    let service = '-';
+    const done = (status: number) => {
+      m.activeStreams.dec();
+      m.countRequest(service, ds.protocol, status);
+    };
+    const fail = (err: unknown) => {
+      const e = sendError(ds, err);
+      m.errors.inc({ code: e.code });
+      if (e.status >= 500)
+        p.log.info(1, 'request failed', { host: ds.authority, code: e.code, status: e.status });
+      done(e.status);
+    };
+    try {
+      checkTarget(ds.protocol, ds.method, ds.path, ds.authority);
+      const r = p.router.route(ds.authority, ds.absolute);
+      if (r.kind === 'plain') {
+        service = '-external';
+        p.plain(ds, r).then(done, fail);
+        return;
+      }
+      service = r.service;
+      const send = (credential: string | null) => {
+        try {
+          p.service(ds, r, upstreamRequestHeaders(ds.headers, credential, header)).then(done, fail);
+        } catch (err) {
+          fail(err);
+        }
+      };
+      const credential = p.credentials.for(ds.headers, r);
+      if (typeof credential === 'object' && credential !== null) credential.then(send, fail);
+      else send(credential);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
