@@ -73,13 +73,6 @@ export function sendError(ds: Downstream, err: unknown): { status: number; code:
   return { status, code: w.code };
 }
 
-export function notRelay(authority: string): RunsdError {
-  return new RunsdError(
-    'RUNSD_NOT_RELAY',
-    `"${authority}" is not an internal service name; this proxy is not an open relay`,
-  );
-}
-
 /** The upstream's response cannot be relayed (the app gets a 502 naming why). */
 export function protocolError(host: string, what: string): RunsdError {
   return new RunsdError('RUNSD_UPSTREAM_PROTOCOL', `${host} ${what}`);

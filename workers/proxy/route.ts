@@ -5,7 +5,6 @@ import type { IncomingMessage } from 'node:http';
 import { parseHost, serviceUrl, splitHostPort } from '../../src/domain/names.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { Facts } from '../../src/protocol.ts';
-import { notRelay } from './errors.ts';
 import type { ProxySettings } from './settings.ts';
 
 export type Route =
@@ -82,7 +81,10 @@ export class Router {
           );
         return { kind: 'plain', host: t.host, port: t.port ?? 80 };
       }
-      throw notRelay(authority);
+      throw new RunsdError(
+        'RUNSD_NOT_RELAY',
+        `"${authority}" is not an internal service name; this proxy is not an open relay`,
+      );
     }
     const origin = serviceUrl(t.service, t.region, {
       urlFormat: s.urlFormat,
