@@ -74,6 +74,24 @@ export function upstreamRequestHeaders(
   return out;
 }
 
+/**
+ * Why an HTTP/1.1 request's framing cannot be passed on unambiguously, or null. node's parser
+ * refuses most bad framing itself (CL with TE, duplicate CL, obs-fold, bare CR/LF, NUL, bad chunk
+ * syntax) but takes a Transfer-Encoding it does not know: RFC 9112 §6.3 says a request whose final
+ * coding is not chunked has no knowable length, and the only coding runsd decodes is chunked, so any
+ * other is refused too (test/workers/proxy/framing.test.ts).
+ */
+export function requestFramingProblem(h: Headers): string | null {
+  const te = h['transfer-encoding'];
+  if (te === undefined) return null;
+  const codings = (Array.isArray(te) ? te.join(',') : te)
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '');
+  if (codings.length === 1 && codings[0] === 'chunked') return null;
+  return `Transfer-Encoding "${String(te).slice(0, 100)}" is not "chunked", the only transfer coding runsd forwards (RFC 9112 §6.3)`;
+}
+
 /** Trailers that may be forwarded (pseudo headers and framing fields are never trailers). */
 export function forwardableTrailers(h: Headers): Headers {
   const out: Headers = {};

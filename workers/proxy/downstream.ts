@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type http2 from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
-import type { Headers } from '../../src/domain/http-headers.ts';
+import { type Headers, requestFramingProblem } from '../../src/domain/http-headers.ts';
 import { H2 } from './builtins.ts';
 import { requestTarget } from './route.ts';
 
@@ -19,6 +19,8 @@ export interface Downstream {
   /** true when the request line was absolute-form (a client using us as HTTP_PROXY). */
   readonly absolute: boolean;
   readonly headers: Headers;
+  /** HTTP/1.1 framing that cannot be forwarded unambiguously (requestFramingProblem), else null. */
+  readonly framingProblem: string | null;
   /** null when the request has no body. */
   readonly body: Readable | null;
   /** The request announced trailers (a `Trailer` header, RFC 9110 §6.6.2): the upstream request
@@ -54,6 +56,7 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
     authority,
     absolute,
     headers: req.headers,
+    framingProblem: requestFramingProblem(req.headers),
     body: hasBody(req.headers) ? req : null,
     trailersAnnounced: req.headers['trailer'] !== undefined,
     requestTrailers: () => (Object.keys(req.trailers).length > 0 ? (req.trailers as Headers) : null),
@@ -131,6 +134,7 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
     authority: h[':authority'] ?? h.host ?? '',
     absolute: false,
     headers: h as Headers,
+    framingProblem: null,
     body: stream.endAfterHeaders ? null : stream,
     trailersAnnounced: h['trailer'] !== undefined,
     requestTrailers: () => requestTrailers,

@@ -60,6 +60,8 @@ export function sendError(ds: Downstream, err: unknown): { status: number; code:
         'content-length': String(Buffer.byteLength(body)),
         'x-runsd-error': w.code,
         'cache-control': 'no-store',
+        // A request the proxy could not read as HTTP/1.1 leaves the connection in an unknown state.
+        ...(ds.protocol === 'http1' && w.code === 'RUNSD_BAD_REQUEST' ? { connection: 'close' } : {}),
       },
       false,
       false,

@@ -2,6 +2,7 @@
 // which credential, which upstream kind; each stage is its own module, and every failure ends in
 // one place (sendError: a status, x-runsd-error and a body naming what went wrong).
 import { upstreamRequestHeaders } from '../../src/domain/http-headers.ts';
+import { RunsdError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Credentials } from './credential.ts';
 import type { Downstream } from './downstream.ts';
@@ -44,6 +45,7 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
       done(e.status);
     };
     try {
+      if (ds.framingProblem !== null) throw new RunsdError('RUNSD_BAD_REQUEST', ds.framingProblem);
       checkTarget(ds.protocol, ds.method, ds.path, ds.authority);
       const r = p.router.route(ds.authority, ds.absolute);
       if (r.kind === 'plain') {

@@ -2,13 +2,14 @@
 // server refused (REFUSED_STREAM, GOAWAY before it was processed) or an idempotent request whose
 // session died before any answer is handed back to `again` on a fresh session (service.ts).
 import type http2 from 'node:http2';
+import { addAbortSignal, Readable } from 'node:stream';
 import type { Headers } from '../../src/domain/http-headers.ts';
 import { RunsdError } from '../../src/errors.ts';
 import { type Attempt, canRetry } from './attempt.ts';
 import { H2 } from './builtins.ts';
 import { relay } from './relay.ts';
 
-const { REFUSED_STREAM: NGHTTP2_REFUSED_STREAM, CANCEL: NGHTTP2_CANCEL, NO_ERROR: NGHTTP2_NO_ERROR } = H2;
+const { REFUSED_STREAM: NGHTTP2_REFUSED_STREAM, NO_ERROR: NGHTTP2_NO_ERROR } = H2;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 export function viaH2(
@@ -53,7 +54,7 @@ export function viaH2(
     const timer = setTimeout(() => {
       if (responded) return;
       settled = true;
-      stream.close(NGHTTP2_CANCEL);
+      cancel(stream);
       reject(new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${o.host} sent no response within ${o.timeoutMs} ms`));
     }, o.timeoutMs);
     stream.on('response', (h, flags) => {
@@ -73,7 +74,7 @@ export function viaH2(
       } catch (err) {
         // Nothing reached the app: the 502 about to be sent must not be cut by the close below.
         responded = false;
-        stream.close(NGHTTP2_CANCEL);
+        cancel(stream);
         reject(err);
         return;
       }
@@ -113,8 +114,34 @@ export function viaH2(
     });
     ds.onGone(() => {
       gone = true;
-      if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      if (!stream.destroyed) cancel(stream);
     });
     feeder?.attach(stream);
   });
+}
+
+/**
+ * Resets an upstream stream with CANCEL and nothing else. Not close(CANCEL): on a stream whose
+ * writable side is open, node first ends it (END_STREAM), so a request cut short by the app leaving,
+ * a time-out or a malformed chunked body reached the service as complete — an empty or truncated
+ * POST it may act on (test/workers/proxy/framing.test.ts). node resets without the end when a stream is
+ * destroyed with its internal AbortError (what a request's `signal` does); that class is not
+ * exported, so it is taken once from the error stream.addAbortSignal destroys a stream with.
+ */
+function cancel(stream: http2.ClientHttp2Stream): void {
+  stream.destroy(new (abortError())());
+}
+
+let AbortErrorClass: (new () => Error) | undefined;
+function abortError(): new () => Error {
+  if (AbortErrorClass) return AbortErrorClass;
+  const probe = new Readable({ read() {} });
+  let seen: Error | undefined;
+  probe.destroy = (e?: Error) => {
+    seen = e;
+    return probe;
+  };
+  addAbortSignal(AbortSignal.abort(), probe);
+  AbortErrorClass = (seen?.constructor as new () => Error) ?? Error;
+  return AbortErrorClass;
 }

@@ -1,6 +1,7 @@
 // The one HTTP/1.1 upstream helper (workers/proxy/h1-request.ts), against real loopback servers:
 // a settled outcome for each way an HTTP/1.1 upstream can go wrong.
 import assert from 'node:assert/strict';
+import dns from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
@@ -47,7 +48,7 @@ test('an unasked 101 with Upgrade fails as RUNSD_UPSTREAM_PROTOCOL at once', asy
   const srv = await rawServer((s) =>
     s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n'),
   );
-  const h1 = new H1Client(net.lookup as never);
+  const h1 = new H1Client(dns.lookup as never);
   t.after(() => {
     srv.close();
     h1.close();
@@ -64,7 +65,7 @@ test('an unasked 101 with Upgrade fails as RUNSD_UPSTREAM_PROTOCOL at once', asy
 test('a kept-alive socket reset before any answer is retried; a fresh one is not', async (t) => {
   // Answers the first request, then closes the connection when the second arrives on it.
   const srv = await rawServer((s, n) => (n === 1 ? s.write(OK) : s.destroy()));
-  const h1 = new H1Client(net.lookup as never);
+  const h1 = new H1Client(dns.lookup as never);
   t.after(() => {
     srv.close();
     h1.close();
@@ -107,7 +108,7 @@ test('a kept-alive socket reset before any answer is retried; a fresh one is not
 
 test('no response head in time → RUNSD_UPSTREAM_TIMEOUT naming the upstream; the app leaving → no retry', async (t) => {
   const srv = await rawServer(() => {});
-  const h1 = new H1Client(net.lookup as never);
+  const h1 = new H1Client(dns.lookup as never);
   t.after(() => {
     srv.close();
     h1.close();
