@@ -61,6 +61,12 @@ export function createListener(h: ListenerHandlers, opts: ListenerOptions = {}):
     // not get a status line written into its middle: close instead (as node's default does).
     const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
     if (!socket.writable || inFlight || err.code === 'ECONNRESET') return void socket.destroy();
+    // Bytes that do not start with an HTTP method are not HTTP/1.x at all: an HTTP/2 client with a
+    // broken preface is closed, as RFC 9113 §3.4 asks (test/workers/proxy/h2spec.test.ts, case
+    // http2/3.5/2). A TLS ClientHello (0x16) still gets the 400, which names the mistake in logs and
+    // packet captures: internal names are served over plain HTTP.
+    const raw = (err as { rawPacket?: Buffer }).rawPacket;
+    if (err.code === 'HPE_INVALID_METHOD' && raw?.[0] !== 0x16) return void socket.destroy();
     // Say what the parser refused (llhttp's code and reason), like every other proxy error.
     const status =
       err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
