@@ -10,7 +10,6 @@ const core = buildDnsCore(
   {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: ['127.0.0.1:9'],
-    region: null,
   },
   new Registry(),
 );
@@ -48,7 +47,6 @@ const core2 = buildDnsCore(
   {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
-    region: null,
   },
   new Registry(),
 );

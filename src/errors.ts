@@ -8,7 +8,6 @@ export type ErrorCode =
   | 'RUNSD_RESOLV_CONF' // resolv.conf could not be read or written
   | 'RUNSD_ROOM_BOOTSTRAP' // a worker room failed before READY
   | 'RUNSD_ROOM_TIMEOUT' // a worker room did not answer in time
-  | 'RUNSD_ROOM_CRASH' // a worker room died after READY
   | 'RUNSD_PORT_TIMEOUT' // a request over a MessagePort got no answer in time
   | 'RUNSD_METADATA' // the metadata server failed or answered something unusable
   | 'RUNSD_TOKEN_FETCH' // no ID token could be had for an audience
@@ -20,7 +19,6 @@ export type ErrorCode =
   | 'RUNSD_UPSTREAM_TIMEOUT'
   | 'RUNSD_UPSTREAM_RESET'
   | 'RUNSD_UPSTREAM_PROTOCOL' // the upstream answered something the app's protocol cannot carry
-  | 'RUNSD_DNS_FORMERR'
   | 'RUNSD_DNS_UPSTREAM'
   | 'RUNSD_FACT_MISSING' // a fact (region, project number) not known yet: 503
   | 'RUNSD_INTERNAL';

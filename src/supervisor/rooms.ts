@@ -52,7 +52,7 @@ interface Live {
 /** A room that ran this long before crashing restarts without backoff again. */
 const CRASH_WINDOW_MS = 30_000;
 
-/** Events: 'ready' (name), 'restart' (name, attempt), 'crash' (name, error), 'gave-up' (name, error). */
+/** Events: 'ready' (name), 'restart' (name, attempt). Crashes and failed restarts are logged. */
 export class Rooms extends EventEmitter {
   private readonly live = new Map<string, Live>();
   private readonly opts: Required<RoomsOptions>;
@@ -147,7 +147,6 @@ export class Rooms extends EventEmitter {
           .find((l: string) => l.trim().startsWith('at '))
           ?.trim(),
       });
-      this.emit('crash', spec.name, err);
     });
     // Hand the other ends to the peers that are already running (they may still be starting).
     for (const [peerName, port] of pending) this.deliverPeer(peerName, spec.name, port);
@@ -240,7 +239,6 @@ export class Rooms extends EventEmitter {
       this.start(live.spec, attempt, streak).catch((err: unknown) => {
         // A restart that fails its bootstrap is retried with backoff too: the room worked before.
         this.opts.log.error(`room ${live.spec.name} could not be restarted`, { error: String(err) });
-        this.emit('gave-up', live.spec.name, err);
         const ghost: Live = {
           ...live,
           restarts: attempt,

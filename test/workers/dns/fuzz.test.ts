@@ -59,7 +59,6 @@ test('100k random and mutated packets: no crash, no rejection; the room answers 
   const settings: DnsSettings = {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
-    region: null,
     attemptMs: 200,
     totalMs: 400,
     tcpIdleMs: 500,
