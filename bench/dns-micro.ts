@@ -4,7 +4,7 @@
 import * as dnsPacket from 'dns-packet';
 import { MetricsRegistry as Registry } from '../src/room-metrics.ts';
 import { baseDnsSettings } from '../test/helpers/dns-settings.ts';
-import { buildDnsCore } from '../workers/dns/room.ts';
+import { buildDnsCore } from '../workers/dns/core.ts';
 
 const core = buildDnsCore(
   {
