@@ -1,5 +1,13 @@
-// Errors with a stable string `code`. Error subclasses do not survive postMessage, so errors cross
-// thread boundaries as plain {code, message} objects (toWire/fromWire).
+// Errors with a stable string `code`. Error subclasses do not survive postMessage, so an error
+// crosses a thread as a WireError {code, message} and is a RunsdError again on the other side.
+// One way to do that: on a comlink port (every room's control API, the token room's peer API) an
+// exposed method just throws a RunsdError and the caller's promise rejects with a RunsdError of the
+// same code — comlink's 'throw' transfer handler is extended once per thread for that, in
+// port-endpoint.ts, which every comlink user goes through. Chosen over result unions
+// ({ok:false, error}) because it needs nothing from the APIs themselves: each method keeps its
+// natural type, the control port's methods (src/room.ts) carry codes with no wrapper, and a caller
+// cannot mistake a failure for a value. Plain postMessage protocols (RoomStatus, the dns helper's
+// DnsHelperStatus in protocol.ts) put the same WireError in their failure message (toWire).
 
 export type ErrorCode =
   | 'RUNSD_USAGE' // bad command line: exit 2
