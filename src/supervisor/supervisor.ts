@@ -1,5 +1,7 @@
 // The supervisor's run: plan → rooms (token first, it knows the facts) → resolv.conf → child →
-// wait → shutdown (DESIGN §1). Returns runsd's exit status; never throws for the child's sake.
+// wait → shutdown: resolv.conf is rewritten after every room is READY, before the command starts,
+// and restored on every way out (test/e2e/resolv-conf.test.ts); the command's exit status becomes
+// runsd's (test/e2e/process.test.ts). Never throws for the child's sake.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { constants } from 'node:os';

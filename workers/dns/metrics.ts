@@ -1,4 +1,5 @@
-// The dns room's metrics (DESIGN §6). Label children are cached: the hot path must not build label
+// The dns room's metrics: every name is listed in the README and grafana/metrics.txt
+// (test/metrics-docs.test.ts). Label children are cached: the hot path must not build label
 // objects per query.
 import {
   Counter,
