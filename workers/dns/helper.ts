@@ -16,17 +16,7 @@ async function main(port: MessagePort): Promise<void> {
   const registry = new Registry();
   try {
     const core = buildDnsCore(settings, registry);
-    const listeners = await listen(
-      {
-        host4: settings.host4,
-        host6: settings.host6,
-        port: settings.port,
-        tcpIdleMs: settings.tcpIdleMs,
-        reusePort: true,
-      },
-      core.resolver,
-      core.metrics,
-    );
+    const listeners = await listen({ ...settings, reusePort: true }, core.resolver, core.metrics);
     const reply = (m: DnsHelperReply) => port.postMessage(m);
     port.on('message', async (m: DnsHelperRequest) => {
       if (m.type === 'metrics')

@@ -18,17 +18,7 @@ export async function startDns(settings: DnsSettings, registry: Registry, log?: 
   const { resolver, forwarder, cache, metrics, upstreams } = buildDnsCore(settings, registry);
   // Two threads on one port measured +40 % (local) and +85 % (cached) on 2 CPUs (docs/dns.md).
   const threads = Math.max(1, settings.threads ?? Math.min(2, availableParallelism()));
-  const listeners = await listen(
-    {
-      host4: settings.host4,
-      host6: settings.host6,
-      port: settings.port,
-      tcpIdleMs: settings.tcpIdleMs,
-      reusePort: threads > 1,
-    },
-    resolver,
-    metrics,
-  );
+  const listeners = await listen({ ...settings, reusePort: threads > 1 }, resolver, metrics);
   let helpers: Helpers | null = null;
   try {
     if (threads > 1)
