@@ -4,13 +4,12 @@
 import * as dnsPacket from 'dns-packet';
 import { MetricsRegistry as Registry } from '../src/room-metrics.ts';
 import { baseDnsSettings } from '../test/helpers/dns-settings.ts';
-import { buildDnsCore } from '../workers/dns/room.ts';
+import { buildDnsCore } from '../workers/dns/core.ts';
 
 const core = buildDnsCore(
   {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: ['127.0.0.1:9'],
-    region: null,
   },
   new Registry(),
 );
@@ -48,7 +47,6 @@ const core2 = buildDnsCore(
   {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
-    region: null,
   },
   new Registry(),
 );

@@ -29,7 +29,6 @@ async function startRoom(threads: number): Promise<{ port: number; rooms: Rooms 
   const settings: DnsSettings = {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
-    region: 'us-central1',
     cacheSize: 200_000,
     threads,
   };

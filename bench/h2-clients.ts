@@ -1,7 +1,8 @@
-// Upstream client choice for the proxy's hot path (DESIGN §4): core node:http2 (one session,
-// session.request per request — what workers/proxy uses) vs http2-wrapper (https-like API over its
-// Agent), N GETs with C in flight against a bare TLS h2 server in a child process, so this process's
-// CPU is the client's alone. Also counts GOAWAY survival: the server sends GOAWAY every 50 streams.
+// Upstream client choice for the proxy's hot path (docs/proxy.md, "Decision"): core node:http2
+// (one session, session.request per request — what workers/proxy uses) vs http2-wrapper (https-like
+// API over its Agent), N GETs with C in flight against a bare TLS h2 server in a child process, so
+// this process's CPU is the client's alone. Also counts GOAWAY survival: the server sends GOAWAY
+// every 50 streams.
 // Run: ./node_modules/.bin/node bench/h2-clients.ts          (env N=20000 C=32)
 import { fork } from 'node:child_process';
 import http2 from 'node:http2';

@@ -52,8 +52,8 @@ try {
   for (let w = 0; w < 100_000; w++) await client.get(aud); // warm-up
   await measure('hot', HOT, () => client.get(aud), 100);
   await measure('peek', HOT, () => client.peek(aud), 100);
-  for (let w = 0; w < 500; w++) await raw.tokenResult(aud);
-  await measure('room', MISSES * 5, () => raw.tokenResult(aud));
+  for (let w = 0; w < 500; w++) await raw.token(aud);
+  await measure('room', MISSES * 5, () => raw.token(aud));
   const before = meta.identityCalls();
   await measure('miss', MISSES, (i) => client.get(`https://miss${i}-123456789012.us-central1.run.app`));
   if (meta.identityCalls() - before !== MISSES) throw new Error('miss bench did not fetch once per miss');

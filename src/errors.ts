@@ -1,5 +1,13 @@
-// Errors with a stable string `code`. Error subclasses do not survive postMessage, so errors cross
-// thread boundaries as plain {code, message} objects (toWire/fromWire).
+// Errors with a stable string `code`. Error subclasses do not survive postMessage, so an error
+// crosses a thread as a WireError {code, message} and is a RunsdError again on the other side.
+// One way to do that: on a comlink port (every room's control API, the token room's peer API) an
+// exposed method just throws a RunsdError and the caller's promise rejects with a RunsdError of the
+// same code — comlink's 'throw' transfer handler is extended once per thread for that, in
+// port-endpoint.ts, which every comlink user goes through. Chosen over result unions
+// ({ok:false, error}) because it needs nothing from the APIs themselves: each method keeps its
+// natural type, the control port's methods (src/room.ts) carry codes with no wrapper, and a caller
+// cannot mistake a failure for a value. Plain postMessage protocols (RoomStatus, the dns helper's
+// DnsHelperStatus in protocol.ts) put the same WireError in their failure message (toWire).
 
 export type ErrorCode =
   | 'RUNSD_USAGE' // bad command line: exit 2
@@ -8,7 +16,6 @@ export type ErrorCode =
   | 'RUNSD_RESOLV_CONF' // resolv.conf could not be read or written
   | 'RUNSD_ROOM_BOOTSTRAP' // a worker room failed before READY
   | 'RUNSD_ROOM_TIMEOUT' // a worker room did not answer in time
-  | 'RUNSD_ROOM_CRASH' // a worker room died after READY
   | 'RUNSD_PORT_TIMEOUT' // a request over a MessagePort got no answer in time
   | 'RUNSD_METADATA' // the metadata server failed or answered something unusable
   | 'RUNSD_TOKEN_FETCH' // no ID token could be had for an audience
@@ -20,7 +27,6 @@ export type ErrorCode =
   | 'RUNSD_UPSTREAM_TIMEOUT'
   | 'RUNSD_UPSTREAM_RESET'
   | 'RUNSD_UPSTREAM_PROTOCOL' // the upstream answered something the app's protocol cannot carry
-  | 'RUNSD_DNS_FORMERR'
   | 'RUNSD_DNS_UPSTREAM'
   | 'RUNSD_FACT_MISSING' // a fact (region, project number) not known yet: 503
   | 'RUNSD_INTERNAL';

@@ -9,8 +9,6 @@ export interface Logger {
   error(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   info(level: number, msg: string, fields?: Fields): void;
-  enabled(level: number): boolean;
-  child(room: string): Logger;
 }
 
 export interface LogOptions {
@@ -48,7 +46,5 @@ export function createLogger(opts: LogOptions): Logger {
     info: (level, msg, fields) => {
       if (opts.verbosity >= level) emit(level >= 5 ? 'DEBUG' : 'INFO', msg, fields);
     },
-    enabled: (level) => opts.verbosity >= level,
-    child: (r) => createLogger({ ...opts, room: r }),
   };
 }

@@ -1,7 +1,9 @@
 // Every message that crosses a thread boundary. Rooms are plain Workers: the supervisor passes a
 // RoomInit as workerData (ports in the transfer list); the room answers once on parentPort with a
-// RoomStatus (READY or FAILED) and from then on serves RoomControl over its control port (comlink).
-// Room-specific APIs (e.g. the token actor's) live in workers/<room>/api.ts.
+// RoomStatus (READY or FAILED) and from then on serves RoomApi<its name> over its control port
+// (comlink): RoomControl plus the room's own extension (RoomExtensions). The token room's peer API
+// (what the proxy calls) is TokenPortApi in workers/token/api.ts. The dns room's extra listener
+// threads speak DnsHelper* over their Worker's parentPort. Errors cross as described in errors.ts.
 import type { MessagePort } from 'node:worker_threads';
 import type { LogFormat } from './config.ts';
 import type { WireError } from './errors.ts';
@@ -55,6 +57,30 @@ export interface RoomControl {
   /** Stop serving and release sockets; the worker then exits. */
   close(): Promise<void>;
 }
+
+/** Each room's control API beyond RoomControl: what the supervisor may call on that room only. */
+export interface RoomExtensions {
+  dns: Record<never, never>;
+  proxy: Record<never, never>;
+  token: {
+    /** Region, project number and id from the metadata server; rejects with RUNSD_METADATA. */
+    facts(): Promise<Facts>;
+  };
+}
+
+/** What room `N` serves on its control port. */
+export type RoomApi<N extends RoomName> = RoomControl & RoomExtensions[N];
+
+/** The dns room's primary thread → one of its helper threads (workers/dns/threads.ts → helper.ts). */
+export type DnsHelperRequest = { id: number; type: 'metrics' } | { id: number; type: 'close' };
+
+/** A helper thread's answer to the request with the same id. */
+export type DnsHelperReply =
+  | { id: number; type: 'metrics'; metrics: MetricsJson }
+  | { id: number; type: 'close' };
+
+/** Posted once by a helper thread when its listeners are bound (or could not be). */
+export type DnsHelperStatus = { type: 'ready' } | { type: 'failed'; error: WireError };
 
 export function isRoomStatus(v: unknown): v is RoomStatus {
   if (typeof v !== 'object' || v === null) return false;

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../src/errors.ts';
 import { statusFor } from '../workers/proxy/errors.ts';
 
 const root = new URL('..', import.meta.url);
-// The token path reports a silent token room as RUNSD_TOKEN_FETCH (workers/proxy/credential.ts), never as this.
+// The token path reports a silent token room as RUNSD_TOKEN_FETCH (workers/token/client.ts), never as this.
 const NOT_SENT_TO_APPS = new Set(['RUNSD_PORT_TIMEOUT']);
 
 test('README lists every error the proxy answers with, with its status', () => {

@@ -1,5 +1,5 @@
 // Every metric the code registers is listed in the README and in grafana/metrics.txt, and nothing is
-// listed that the code does not register (DESIGN §6: the dashboard uses no other name).
+// listed that the code does not register (the dashboard uses no other name: test/grafana/dashboard.test.ts).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,34 +2,26 @@
 // services under both URL forms, Cloud Run's invoker check, built-in services (echo, status, SSE,
 // WebSocket, gRPC) and reliability knobs (GOAWAY, stream resets, delay, dropped connections).
 import { writeFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { REGION_CODES } from '../domain/region-codes.ts';
 import { makeTlsMaterial } from './certs.ts';
 import { isGrpc } from './echo-proto.ts';
-import { checkAuth, PAGES, withoutSignature } from './frontend-auth.ts';
+import { createAdmission } from './frontend-admission.ts';
+import { PAGES } from './frontend-auth.ts';
+import { createRecorder } from './frontend-record.ts';
 import { type AnyRes, type Req, type Res, type RouteContext, serveBuiltin } from './frontend-services.ts';
 import type {
-  Admission,
   Frontend,
   FrontendKnobs,
   FrontendOptions,
   FrontendRequest,
-  FrontendStats,
   ServiceSpec,
 } from './frontend-types.ts';
 import { attachWebSocketEcho } from './frontend-ws.ts';
-import { parseServiceHost, serviceUrls } from './routing.ts';
+import { serviceUrls } from './routing.ts';
 
-export type {
-  Frontend,
-  FrontendKnobs,
-  FrontendOptions,
-  FrontendRequest,
-  FrontendStats,
-  ServiceSpec,
-} from './frontend-types.ts';
+export type * from './frontend-types.ts';
 
 export const DEFAULT_SERVICES: ServiceSpec[] = [
   { name: 'hello' },
@@ -61,48 +53,10 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     delayMs: 0,
     refuseConnections: false,
   };
-  const fresh = (): FrontendStats => ({
-    requests: {},
-    notFound: 0,
-    authFailures: {},
-    connections: 0,
-    goaways: 0,
-    resets: 0,
-  });
-  let stats = fresh();
-  const log: FrontendRequest[] = [];
-  const record = (r: FrontendRequest) => {
-    log.push(r);
-    if (log.length > 10_000) log.shift();
-    if (r.service) {
-      stats.requests[r.service] ??= {};
-      const per = stats.requests[r.service]!;
-      per[r.protocol] = (per[r.protocol] ?? 0) + 1;
-    }
-  };
-  const keys = () => (typeof opts.jwks === 'function' ? opts.jwks() : opts.jwks)?.keys ?? [];
-
-  /** Routing and the invoker check shared by plain requests, gRPC and WebSocket upgrades. */
-  const admit = (hostHeader: string, headers: IncomingMessage['headers']): Admission => {
-    const m = parseServiceHost(hostHeader, opts.projectNumber, opts.projectHash);
-    const spec = m ? services.get(m.service) : undefined;
-    if (!m || !spec || !(spec.regions ?? regions).includes(m.region))
-      return { kind: 'not-found' as const, m };
-    if (spec.public) return { kind: 'ok' as const, m, auth: null };
-    const audiences = [
-      ...serviceUrls(m.service, m.region, opts.projectNumber, opts.projectHash),
-      ...(spec.audiences ?? []),
-    ];
-    const auth = checkAuth(headers, keys(), audiences);
-    if (!auth.ok) {
-      stats.authFailures[auth.reason] = (stats.authFailures[auth.reason] ?? 0) + 1;
-      return { kind: 'denied' as const, m, auth };
-    }
-    // the service sees the token it was called with, minus its signature (like Cloud Run)
-    const h = auth.via === 'x-serverless-authorization' ? 'x-serverless-authorization' : 'authorization';
-    if (typeof headers[h] === 'string') headers[h] = withoutSignature(headers[h] as string);
-    return { kind: 'ok' as const, m, auth };
-  };
+  const recorder = createRecorder();
+  const { log, record } = recorder;
+  const stats = () => recorder.stats;
+  const admit = createAdmission(opts, services, regions, stats);
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const streamsPerSession = new WeakMap<object, number>();
@@ -136,14 +90,14 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       knobs.goawayAfterStreams > 0 &&
       (stream ? n === knobs.goawayAfterStreams : n >= knobs.goawayAfterStreams);
     if (goaway && stream) {
-      stats.goaways++;
+      stats().goaways++;
       stream.session!.close();
     } else if (goaway) {
       res.setHeader('connection', 'close');
     }
     if (knobs.resetStreams > 0 || url.pathname === '/reset') {
       if (url.pathname !== '/reset') knobs.resetStreams--;
-      stats.resets++;
+      stats().resets++;
       entry.status = -1;
       record(entry);
       if (stream) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -156,7 +110,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     entry.service = a.m?.service ?? null;
     entry.region = a.m?.region ?? null;
     if (a.kind === 'not-found') {
-      stats.notFound++;
+      stats().notFound++;
       entry.service = null;
       entry.status = 404;
       record(entry);
@@ -183,7 +137,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       return;
     }
     if (url.pathname === '/goaway' && stream) {
-      stats.goaways++;
+      stats().goaways++;
       stream.session!.close();
     }
     const ctx: RouteContext = {
@@ -216,7 +170,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       sock.destroy();
       return;
     }
-    stats.connections++;
+    stats().connections++;
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
   });
@@ -227,7 +181,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   });
   server.on('sessionError', () => {});
 
-  const wss = attachWebSocketEcho(server, admit, record, () => stats.notFound++);
+  const wss = attachWebSocketEcho(server, admit, record, () => stats().notFound++);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -256,17 +210,14 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     writeCa,
     knobs,
     log,
-    stats: () => structuredClone(stats),
+    stats: () => structuredClone(stats()),
     requestCount: (service, protocol) =>
       log.filter(
         (r) =>
           (service === undefined || r.service === service) &&
           (protocol === undefined || r.protocol === protocol),
       ).length,
-    resetStats: () => {
-      stats = fresh();
-      log.length = 0;
-    },
+    resetStats: recorder.reset,
     closeConnections: () => {
       for (const s of sessions) s.destroy();
       for (const s of sockets) s.destroy();

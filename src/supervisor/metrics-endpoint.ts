@@ -14,9 +14,10 @@ export interface MetricsSource {
   rooms(): Promise<MetricsJson[]>;
 }
 
-/** Merges the supervisor's and the rooms' metrics (and Node's process metrics) into Prometheus text. */
-async function renderMetrics(parts: MetricsJson[]): Promise<string> {
-  return AggregatorRegistry.aggregate(parts as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+/** Merges the supervisor's and the rooms' metrics (and Node's process metrics) into Prometheus text:
+ * each part is one registry's getMetricsAsJSON(), ours (MetricsJson) or prom-client's. */
+async function renderMetrics(parts: Parameters<typeof AggregatorRegistry.aggregate>[0]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts).metrics();
 }
 
 export async function startMetricsEndpoint(
@@ -33,7 +34,7 @@ export async function startMetricsEndpoint(
       return;
     }
     Promise.all([source.own.getMetricsAsJSON(), processMetrics.getMetricsAsJSON(), source.rooms()])
-      .then(([own, proc, rooms]) => renderMetrics([own, proc as unknown as MetricsJson, ...rooms]))
+      .then(([own, proc, rooms]) => renderMetrics([own, proc, ...rooms]))
       .then(
         (text) =>
           res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),

@@ -6,11 +6,7 @@ import type { TokenSettings } from '../../workers/token/settings.ts';
 import type { Config } from '../config.ts';
 import type { Plan } from '../domain/activation.ts';
 
-export interface Upstreams {
-  /** The nameservers runsd itself and the DNS room forward to: -nameserver, else resolv.conf's. */
-  nameservers: string[];
-}
-
+/** The nameservers runsd itself and the DNS room forward to: -nameserver, else resolv.conf's. */
 export function upstreamNameservers(config: Config, fromResolvConf: readonly string[]): string[] {
   if (config.nameserver) return [config.nameserver];
   return [...fromResolvConf];
@@ -23,7 +19,6 @@ export function dnsSettings(config: Config, upstreams: string[], ipv6: boolean) 
     port: config.dnsPort,
     domain: config.domain,
     upstreams,
-    region: config.region,
     threads: config.dnsThreads,
   } satisfies DnsSettings;
 }

@@ -10,15 +10,19 @@ import type { Logger } from '../log.ts';
 import { portEndpoint } from '../port-endpoint.ts';
 import {
   type Facts,
-  isRoomStatus,
   PROTOCOL_VERSION,
+  type RoomApi,
   type RoomControl,
   type RoomInfo,
   type RoomInit,
   type RoomName,
 } from '../protocol.ts';
 import { roomHeap } from '../room-heap.ts';
+import { withTimeout } from '../timeout.ts';
 import { startWorker, type WorkerEntry } from './entries.ts';
+import { peerChannels } from './peer-channels.ts';
+import { awaitReady } from './ready.ts';
+import { crashStreak, pinPort, restartDelay } from './restart-policy.ts';
 
 export interface RoomSpec {
   name: RoomName;
@@ -43,18 +47,23 @@ interface Live {
   controlPort: MessagePort;
   info: RoomInfo;
   restarts: number;
-  /** Crashes in a row, each within CRASH_WINDOW_MS of its start: drives the backoff. */
+  /** Crashes in a row, each soon after its start (restart-policy.ts): drives the backoff. */
   streak: number;
   startedAt: number;
   stopping: boolean;
 }
 
-/** A room that ran this long before crashing restarts without backoff again. */
-const CRASH_WINDOW_MS = 30_000;
+/** A map from room name to that room's control API, typed per name. */
+interface ControlApis {
+  get<N extends RoomName>(name: N): Comlink.Remote<RoomApi<N>> | undefined;
+  set<N extends RoomName>(name: N, api: Comlink.Remote<RoomApi<N>>): void;
+}
 
-/** Events: 'ready' (name), 'restart' (name, attempt), 'crash' (name, error), 'gave-up' (name, error). */
+/** Events: 'ready' (name), 'restart' (name, attempt). Crashes and failed restarts are logged. */
 export class Rooms extends EventEmitter {
   private readonly live = new Map<string, Live>();
+  /** The control API of each room started, typed by its name (the same object as its Live's). */
+  private readonly apis: ControlApis = new Map();
   private readonly opts: Required<RoomsOptions>;
   private facts: Facts;
   private closing = false;
@@ -89,24 +98,11 @@ export class Rooms extends EventEmitter {
 
   private async start(spec: RoomSpec, restarts: number, streak: number): Promise<Live> {
     const control = new MessageChannel();
-    const peers: Record<string, MessagePort> = {};
-    const transfer: MessagePort[] = [control.port2];
-    const pending: [string, MessagePort][] = [];
-    for (const peerName of spec.peers ?? []) {
-      const ch = new MessageChannel();
-      peers[peerName] = ch.port1;
-      transfer.push(ch.port1);
-      pending.push([peerName, ch.port2]);
-    }
-    // Rooms that named this one as a peer also need a fresh channel when it (re)starts.
-    for (const other of this.live.values()) {
-      if (other.spec.peers?.includes(spec.name) && !spec.peers?.includes(other.spec.name)) {
-        const ch = new MessageChannel();
-        peers[other.spec.name] = ch.port1;
-        transfer.push(ch.port1);
-        pending.push([other.spec.name, ch.port2]);
-      }
-    }
+    const { peers, transfer, pending } = peerChannels(
+      spec,
+      [...this.live.values()].map((l) => l.spec),
+    );
+    transfer.unshift(control.port2);
     const init: RoomInit = {
       v: PROTOCOL_VERSION,
       room: spec.name,
@@ -122,11 +118,11 @@ export class Rooms extends EventEmitter {
       name: `runsd-${spec.name}`,
       resourceLimits: roomHeap(spec.name),
     });
-    const info = await this.awaitReady(spec.name, worker);
+    const info = await awaitReady(spec.name, worker, this.opts.readyTimeoutMs);
     const live: Live = {
       spec: pinPort(spec, info),
       worker,
-      control: Comlink.wrap<RoomControl>(portEndpoint(control.port1)),
+      control: this.wrapControl(spec.name, control.port1),
       controlPort: control.port1,
       info,
       restarts,
@@ -147,7 +143,6 @@ export class Rooms extends EventEmitter {
           .find((l: string) => l.trim().startsWith('at '))
           ?.trim(),
       });
-      this.emit('crash', spec.name, err);
     });
     // Hand the other ends to the peers that are already running (they may still be starting).
     for (const [peerName, port] of pending) this.deliverPeer(peerName, spec.name, port);
@@ -172,63 +167,13 @@ export class Rooms extends EventEmitter {
     tryDeliver(0);
   }
 
-  private awaitReady(name: string, worker: Worker): Promise<RoomInfo> {
-    return new Promise((resolve, reject) => {
-      const fail = (err: RunsdError) => {
-        cleanup();
-        void worker.terminate();
-        reject(err);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new RunsdError(
-              'RUNSD_ROOM_TIMEOUT',
-              `room ${name} did not become ready within ${this.opts.readyTimeoutMs} ms`,
-            ),
-          ),
-        this.opts.readyTimeoutMs,
-      );
-      const onMessage = (m: unknown) => {
-        if (!isRoomStatus(m)) return;
-        if (m.type === 'ready') {
-          cleanup();
-          resolve(m.info);
-        } else {
-          fail(
-            new RunsdError(
-              'RUNSD_ROOM_BOOTSTRAP',
-              `room ${name} failed to start: ${m.error.message} (${m.error.code})`,
-            ),
-          );
-        }
-      };
-      const onError = (err: Error) =>
-        fail(new RunsdError('RUNSD_ROOM_BOOTSTRAP', `room ${name} failed to start: ${err.message}`));
-      const onExit = (code: number) =>
-        fail(
-          new RunsdError('RUNSD_ROOM_BOOTSTRAP', `room ${name} exited with code ${code} before it was ready`),
-        );
-      const cleanup = () => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
-  }
-
   private onExit(live: Live, code: number): void {
     if (live.stopping || this.closing || this.live.get(live.spec.name) !== live) return;
     this.live.delete(live.spec.name);
     live.controlPort.close();
     const attempt = live.restarts + 1;
-    const streak = performance.now() - live.startedAt < CRASH_WINDOW_MS ? live.streak + 1 : 1;
-    const { initial, max } = this.opts.backoffMs;
-    const delay = Math.min(max, initial * 2 ** Math.min(streak - 1, 16));
+    const streak = crashStreak(live.streak, performance.now() - live.startedAt);
+    const delay = restartDelay(streak, this.opts.backoffMs);
     this.opts.log.warn(`room ${live.spec.name} stopped unexpectedly; restarting`, {
       exit_code: code,
       attempt,
@@ -240,7 +185,6 @@ export class Rooms extends EventEmitter {
       this.start(live.spec, attempt, streak).catch((err: unknown) => {
         // A restart that fails its bootstrap is retried with backoff too: the room worked before.
         this.opts.log.error(`room ${live.spec.name} could not be restarted`, { error: String(err) });
-        this.emit('gave-up', live.spec.name, err);
         const ghost: Live = {
           ...live,
           restarts: attempt,
@@ -270,34 +214,29 @@ export class Rooms extends EventEmitter {
     );
   }
 
+  /** A live room's control API with its own extension, e.g. control('token').facts(). */
+  control<N extends RoomName>(name: N): Comlink.Remote<RoomApi<N>> | undefined {
+    return this.live.has(name) ? this.apis.get(name) : undefined;
+  }
+
+  private wrapControl<N extends RoomName>(name: N, port: MessagePort): Comlink.Remote<RoomApi<N>> {
+    const api = Comlink.wrap<RoomApi<N>>(portEndpoint(port));
+    this.apis.set(name, api);
+    return api;
+  }
+
   /** Each live room's control API, for metrics scrapes. */
   controls(): [string, Comlink.Remote<RoomControl>][] {
     return [...this.live.entries()].map(([n, l]) => [n, l.control]);
   }
 
   withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(
-        () =>
-          reject(
-            new RunsdError(
-              'RUNSD_PORT_TIMEOUT',
-              `${what}: no answer within ${this.opts.controlTimeoutMs} ms`,
-            ),
-          ),
-        this.opts.controlTimeoutMs,
-      );
-      p.then(
-        (v) => {
-          clearTimeout(t);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      );
-    });
+    const ms = this.opts.controlTimeoutMs;
+    return withTimeout(
+      p,
+      ms,
+      () => new RunsdError('RUNSD_PORT_TIMEOUT', `${what}: no answer within ${ms} ms`),
+    );
   }
 
   /** Closes every room: asks it to release its sockets, then terminates the thread. */
@@ -317,15 +256,4 @@ export class Rooms extends EventEmitter {
     );
     this.live.clear();
   }
-}
-
-/**
- * A restarted room must come back on the port it bound first (port 0 = "any free port"): the
- * child's HTTP_PROXY (env mode) and resolv.conf point at it. Restarts use the returned spec.
- */
-function pinPort(spec: RoomSpec, info: RoomInfo): RoomSpec {
-  const settings = spec.settings as { port?: unknown } | null;
-  const bound = info['port'];
-  if (typeof bound !== 'number' || bound <= 0 || typeof settings?.port !== 'number') return spec;
-  return { ...spec, settings: { ...settings, port: bound } };
 }

@@ -1,5 +1,7 @@
 // The supervisor's run: plan → rooms (token first, it knows the facts) → resolv.conf → child →
-// wait → shutdown (DESIGN §1). Returns runsd's exit status; never throws for the child's sake.
+// wait → shutdown: resolv.conf is rewritten after every room is READY, before the command starts,
+// and restored on every way out (test/e2e/resolv-conf.test.ts); the command's exit status becomes
+// runsd's (test/e2e/process.test.ts). Never throws for the child's sake.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { constants } from 'node:os';
@@ -9,7 +11,7 @@ import { renderResolvConf } from '../domain/resolv-conf-text.ts';
 import { type Identity, resolveIdentity } from '../domain/users.ts';
 import { RunsdError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Facts, MetricsJson } from '../protocol.ts';
+import type { Facts } from '../protocol.ts';
 import { startChild } from './child.ts';
 import { roomEntry } from './entries.ts';
 import { loopbackIpv6Works } from './ipv6.ts';
@@ -110,7 +112,7 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
             const got = await Promise.allSettled(
               rooms.controls().map(([n, c]) => rooms.withTimeout(c.metrics(), `${n}.metrics`)),
             );
-            return got.flatMap((g) => (g.status === 'fulfilled' ? [g.value as MetricsJson] : []));
+            return got.flatMap((g) => (g.status === 'fulfilled' ? [g.value] : []));
           },
         },
         log,
@@ -190,11 +192,9 @@ async function startRooms(
   return started;
 }
 
-type FactsApi = { facts?: () => Promise<Facts> };
-
 async function askFacts(rooms: Rooms): Promise<Facts | null> {
-  const token = rooms.controls().find(([n]) => n === 'token')?.[1] as unknown as FactsApi | undefined;
-  if (!token?.facts) return null;
+  const token = rooms.control('token');
+  if (!token) return null;
   return rooms.withTimeout(token.facts(), 'token.facts');
 }
 

@@ -1,5 +1,6 @@
-// The Grafana dashboard uses only metric names the README lists (DESIGN §6), every listed name is
-// charted, and every panel queries through the datasource template variable.
+// The Grafana dashboard uses only metric names the README lists (the same list the code registers:
+// test/metrics-docs.test.ts), every listed name is charted, and every panel queries through the
+// datasource template variable.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';

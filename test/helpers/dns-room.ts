@@ -29,7 +29,6 @@ export async function startDnsRoom(
     host6: null,
     port: 0,
     domain: 'run.internal.',
-    region: 'us-central1',
     // One thread unless a test asks for more: per-thread caches would make hit counts depend on
     // which thread the kernel picked for each client socket.
     threads: 1,

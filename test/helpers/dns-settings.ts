@@ -3,5 +3,5 @@
 import type { DnsSettings } from '../../workers/dns/settings.ts';
 
 export function baseDnsSettings(over: Partial<DnsSettings> & Pick<DnsSettings, 'upstreams'>): DnsSettings {
-  return { host4: '127.0.0.1', host6: null, port: 0, domain: 'run.internal.', region: null, ...over };
+  return { host4: '127.0.0.1', host6: null, port: 0, domain: 'run.internal.', ...over };
 }

@@ -2,12 +2,12 @@
 // (SO_REUSEPORT), with its own cache and registry. The room's primary thread started it and asks it
 // for its metrics and to close, over parentPort.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { toWire } from '../../src/errors.ts';
+import type { DnsHelperReply, DnsHelperRequest, DnsHelperStatus } from '../../src/protocol.ts';
 import { MetricsRegistry as Registry } from '../../src/room-metrics.ts';
-import { buildDnsCore } from './room.ts';
+import { buildDnsCore } from './core.ts';
 import { listen } from './server.ts';
 import type { DnsSettings } from './settings.ts';
-
-type Request = { id: number; type: 'metrics' | 'close' };
 
 const settings = workerData as DnsSettings;
 const port = parentPort;
@@ -16,29 +16,24 @@ async function main(port: MessagePort): Promise<void> {
   const registry = new Registry();
   try {
     const core = buildDnsCore(settings, registry);
-    const listeners = await listen(
-      {
-        host4: settings.host4,
-        host6: settings.host6,
-        port: settings.port,
-        tcpIdleMs: settings.tcpIdleMs,
-        reusePort: true,
-      },
-      core.resolver,
-      core.metrics,
-    );
-    port.on('message', async (m: Request) => {
-      if (m.type === 'metrics') port.postMessage({ id: m.id, metrics: await registry.getMetricsAsJSON() });
+    const listeners = await listen({ ...settings, reusePort: true }, core.resolver, core.metrics);
+    const reply = (m: DnsHelperReply) => port.postMessage(m);
+    port.on('message', async (m: DnsHelperRequest) => {
+      if (m.type === 'metrics')
+        reply({ id: m.id, type: 'metrics', metrics: await registry.getMetricsAsJSON() });
       else {
         await listeners.close();
         core.forwarder.close();
-        port.postMessage({ id: m.id });
+        reply({ id: m.id, type: 'close' });
         port.close();
       }
     });
-    port.postMessage({ ready: true });
+    port.postMessage({ type: 'ready' } satisfies DnsHelperStatus);
   } catch (err) {
-    port.postMessage({ ready: false, error: err instanceof Error ? err.message : String(err) });
+    port.postMessage({
+      type: 'failed',
+      error: toWire(err, 'RUNSD_ROOM_BOOTSTRAP'),
+    } satisfies DnsHelperStatus);
   }
 }
 

@@ -11,7 +11,6 @@ export interface DnsSettings {
   domain: string;
   /** Original nameservers: "IP", "IP:PORT" or "[IPv6]:PORT". */
   upstreams: string[];
-  region: string | null;
   /** Per-attempt upstream timeout (ms); default 1000. */
   attemptMs?: number;
   /** Total budget before SERVFAIL (ms); default 3000 (below glibc's 5 s per try). */

@@ -1,9 +1,9 @@
-// Extra listener threads for the dns room (DESIGN §2: several threads on one port via reusePort).
+// Extra listener threads for the dns room: several threads answer on one port (SO_REUSEPORT).
 // Each answers on its own; the primary asks them for their metrics and merges them into its own at
 // scrape time, so the supervisor still sees one dns room.
 import type { Worker } from 'node:worker_threads';
 import { RunsdError } from '../../src/errors.ts';
-import type { MetricsJson } from '../../src/protocol.ts';
+import type { DnsHelperReply, DnsHelperRequest, DnsHelperStatus } from '../../src/protocol.ts';
 import { roomHeap } from '../../src/room-heap.ts';
 import { mergeMetrics, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { dnsHelperEntry, startWorker } from '../../src/supervisor/entries.ts';
@@ -23,21 +23,21 @@ export async function startHelpers(
 ): Promise<Helpers> {
   const workers: Worker[] = [];
   let nextId = 1;
-  const ask = (w: Worker, type: 'metrics' | 'close') =>
-    new Promise<{ metrics?: MetricsJson }>((resolve, reject) => {
+  const ask = <T extends DnsHelperRequest['type']>(w: Worker, type: T) =>
+    new Promise<Extract<DnsHelperReply, { type: T }>>((resolve, reject) => {
       const id = nextId++;
       const t = setTimeout(() => {
         w.off('message', on);
         reject(new RunsdError('RUNSD_PORT_TIMEOUT', `dns helper: no ${type} reply`));
       }, ASK_MS);
-      const on = (m: { id?: number; metrics?: MetricsJson }) => {
-        if (m.id !== id) return;
+      const on = (m: DnsHelperReply) => {
+        if (m.id !== id || m.type !== type) return;
         clearTimeout(t);
         w.off('message', on);
-        resolve(m);
+        resolve(m as Extract<DnsHelperReply, { type: T }>);
       };
       w.on('message', on);
-      w.postMessage({ id, type });
+      w.postMessage({ id, type } satisfies DnsHelperRequest);
     });
   const closeAll = async () => {
     await Promise.allSettled(workers.map((w) => ask(w, 'close')));
@@ -60,10 +60,10 @@ export async function startHelpers(
           clearTimeout(t);
           reject(e);
         });
-        w.once('message', (m: { ready?: boolean; error?: string }) => {
+        w.once('message', (m: DnsHelperStatus) => {
           clearTimeout(t);
-          if (m.ready) resolve();
-          else reject(new RunsdError('RUNSD_ROOM_BOOTSTRAP', `dns helper thread: ${m.error}`));
+          if (m.type === 'ready') resolve();
+          else reject(new RunsdError('RUNSD_ROOM_BOOTSTRAP', `dns helper thread: ${m.error.message}`));
         });
       });
     }
@@ -76,10 +76,7 @@ export async function startHelpers(
   registry.getMetricsAsJSON = async () => {
     const mine = await own();
     const theirs = await Promise.allSettled(workers.map((w) => ask(w, 'metrics')));
-    const all = [
-      mine,
-      ...theirs.flatMap((r) => (r.status === 'fulfilled' && r.value.metrics ? [r.value.metrics] : [])),
-    ];
+    const all = [mine, ...theirs.flatMap((r) => (r.status === 'fulfilled' ? [r.value.metrics] : []))];
     return mergeMetrics(all);
   };
   return { close: closeAll };

@@ -1,6 +1,6 @@
 // Entry of the dns room thread: local answers for the internal zones, everything else forwarded.
+// The wiring is in room.ts.
 import { runRoom } from '../../src/room.ts';
-import { startDns } from './room.ts';
-import type { DnsSettings } from './settings.ts';
+import { setupDnsRoom } from './room.ts';
 
-void runRoom<DnsSettings>(async ({ init, log, registry }) => startDns(init.settings, registry, log));
+void runRoom(setupDnsRoom);

@@ -1,7 +1,7 @@
 // Stage 2 of the pipeline: the credential a service request carries. The app's own wins (Cloud Run
 // checks X-Serverless-Authorization first); else an ID token for the route's audience, from the
 // token client's local mirror when it holds one (no promise on the hot path), else from the token
-// room. A failure is wrapped here and only here into RUNSD_TOKEN_FETCH naming the audience.
+// room. Every failure reaches handle() as RUNSD_TOKEN_FETCH naming the audience (a 503).
 import type { Headers } from '../../src/domain/http-headers.ts';
 import { hasCredential } from '../../src/domain/http-headers.ts';
 import type { AuthHeader } from '../../src/domain/vocabulary.ts';
@@ -10,6 +10,7 @@ import type { Route } from './route.ts';
 
 /** Where ID tokens come from (the token room's client with its local mirror, or a fake in tests). */
 export interface TokenSource {
+  /** Rejects with RUNSD_TOKEN_FETCH naming the audience (workers/token/client.ts holds to it). */
   get(audience: string): Promise<string>;
   /** A usable token held locally, without waiting (the hot path), else null. */
   cached?(audience: string): string | null;
@@ -43,14 +44,11 @@ export class Credentials {
     try {
       return await src.get(audience);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
-      // The token room's own errors already name the audience; others (port timeout) get it here.
-      const code = (err as { code?: unknown })?.code;
-      throw new RunsdError(
-        'RUNSD_TOKEN_FETCH',
-        code === 'RUNSD_TOKEN_FETCH' ? msg : `no ID token for ${audience}: ${msg}`,
-        { cause: err },
-      );
+      // The token client's errors pass as they are; a source that breaks the contract (a fake) is
+      // brought to it here, so the app always gets a 503 naming the audience.
+      if (err instanceof RunsdError && err.code === 'RUNSD_TOKEN_FETCH') throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new RunsdError('RUNSD_TOKEN_FETCH', `no ID token for ${audience}: ${msg}`, { cause: err });
     }
   }
 }

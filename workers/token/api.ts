@@ -1,9 +1,8 @@
 // The token room's typed API, served with comlink on every peer port (the proxy's) and, for
-// facts(), on the supervisor's control port. Comlink turns a thrown Error into a bare Error (the
-// `code` is lost), so peers call the *Result variants: a union that carries a WireError intact.
-import * as Comlink from 'comlink';
+// facts(), on the supervisor's control port. Failures reject with a RunsdError whose code reaches
+// the caller (src/port-endpoint.ts carries it across the port).
 import { parseRegionPath } from '../../src/domain/metadata-facts.ts';
-import { RunsdError, toWire, type WireError } from '../../src/errors.ts';
+import { RunsdError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
 import type { TokenCache } from './cache.ts';
@@ -15,19 +14,12 @@ export interface Token {
   expiresAt: number;
 }
 
-export interface TokenApi {
+/** What a peer port serves (workers/token/client.ts calls it). */
+export interface TokenPortApi {
+  /** Rejects with RUNSD_TOKEN_FETCH; the message names the audience. */
   token(audience: string): Promise<Token>;
+  /** Rejects with RUNSD_METADATA. */
   facts(): Promise<Facts>;
-}
-
-export type TokenResult = ({ ok: true } & Token) | { ok: false; error: WireError };
-export type FactsResult = { ok: true; facts: Facts } | { ok: false; error: WireError };
-
-/** What a peer port serves. Clients use tokenResult/factsResult; token/facts throw (code kept by
- * keepErrorCodes() for callers that read `err.code`). */
-export interface TokenPortApi extends TokenApi {
-  tokenResult(audience: string): Promise<TokenResult>;
-  factsResult(): Promise<FactsResult>;
 }
 
 export interface TokenApiDeps {
@@ -98,38 +90,5 @@ export function createTokenApi(deps: TokenApiDeps): TokenPortApi {
     }
   };
 
-  return {
-    token,
-    facts: getFacts,
-    tokenResult: (audience) =>
-      token(audience).then(
-        (t) => ({ ok: true, value: t.value, expiresAt: t.expiresAt }),
-        (err: unknown) => ({ ok: false, error: toWire(err, 'RUNSD_TOKEN_FETCH') }),
-      ),
-    factsResult: () =>
-      getFacts().then(
-        (f) => ({ ok: true, facts: f }),
-        (err: unknown) => ({ ok: false, error: toWire(err, 'RUNSD_METADATA') }),
-      ),
-  };
-}
-
-let kept = false;
-/** Makes comlink carry a RunsdError's `code` with the thrown message, so a caller that awaits
- * `facts()` (the supervisor) still sees `err.code`. Installed once per thread, in the room. */
-export function keepErrorCodes(): void {
-  if (kept) return;
-  kept = true;
-  const base = Comlink.transferHandlers.get('throw') as Comlink.TransferHandler<unknown, unknown>;
-  Comlink.transferHandlers.set('throw', {
-    canHandle: base.canHandle,
-    deserialize: base.deserialize,
-    serialize(v) {
-      const [wire, transfer] = base.serialize(v);
-      const err = (v as { value?: unknown }).value;
-      const w = wire as { isError?: boolean; value?: Record<string, unknown> };
-      if (err instanceof RunsdError && w.isError && w.value) w.value['code'] = err.code;
-      return [wire, transfer];
-    },
-  });
+  return { token, facts: getFacts };
 }

@@ -6,9 +6,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { mirrorStaleAt, usable } from '../../src/domain/token-policy.ts';
-import { fromWire, RunsdError } from '../../src/errors.ts';
+import { RunsdError } from '../../src/errors.ts';
 import { portEndpoint } from '../../src/port-endpoint.ts';
-import type { Token, TokenPortApi, TokenResult } from './api.ts';
+import type { Token, TokenPortApi } from './api.ts';
 
 export interface TokenClientOptions {
   /** Bound on one wait for the token room (its own retries included). */
@@ -19,7 +19,13 @@ export interface TokenClientOptions {
 }
 
 export interface TokenClient {
-  /** The token for `audience`; rejects with a RunsdError (RUNSD_TOKEN_FETCH, RUNSD_PORT_TIMEOUT, …). */
+  /**
+   * The token for `audience`. Rejects only with a RunsdError whose code is RUNSD_TOKEN_FETCH and
+   * whose message starts `no ID token for AUDIENCE: ` (or, for an audience the room refuses,
+   * `not a usable audience: "AUDIENCE"`), whatever failed: the metadata server, the room's answer,
+   * no answer within `timeoutMs`, or a closed client. Callers use the message as it is
+   * (test/workers/token/client.test.ts, test/workers/token/room.test.ts).
+   */
   get(audience: string): Promise<string>;
   /** The mirror's usable entry, or null; never asks the room. */
   peek(audience: string): Token | null;
@@ -54,24 +60,19 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
   let onReplace = Promise.withResolvers<typeof REPLACED>();
   let closed = false;
 
-  const callRoom = async (audience: string): Promise<TokenResult> => {
+  const callRoom = async (audience: string): Promise<Token> => {
     for (;;) {
       if (closed) throw new RunsdError('RUNSD_INTERNAL', 'token client closed');
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
-            reject(
-              new RunsdError(
-                'RUNSD_PORT_TIMEOUT',
-                `token room gave no answer for ${audience} within ${timeoutMs} ms`,
-              ),
-            ),
+            reject(new RunsdError('RUNSD_PORT_TIMEOUT', `token room gave no answer within ${timeoutMs} ms`)),
           timeoutMs,
         );
       });
       try {
-        const r = await Promise.race([remote.tokenResult(audience), onReplace.promise, timeout]);
+        const r = await Promise.race([remote.token(audience), onReplace.promise, timeout]);
         if (r !== REPLACED) return r;
       } finally {
         clearTimeout(timer);
@@ -84,7 +85,6 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
     if (running) return running;
     const p = callRoom(audience)
       .then((r) => {
-        if (!r.ok) throw fromWire(r.error);
         const at = now();
         mirror.set(audience, {
           value: r.value,
@@ -93,7 +93,7 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
           staleAt: mirrorStaleAt(at, r.expiresAt),
         });
         return r.value;
-      })
+      }, asTokenFetch(audience))
       .finally(() => inflight.delete(audience));
     inflight.set(audience, p);
     return p;
@@ -153,5 +153,14 @@ export function createTokenClient(port: MessagePort, opts: TokenClientOptions = 
       mirror.clear();
       onReplace.resolve(REPLACED);
     },
+  };
+}
+
+/** Every failure of get() as the one error it rejects with (see TokenClient.get). */
+function asTokenFetch(audience: string): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof RunsdError && err.code === 'RUNSD_TOKEN_FETCH') throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new RunsdError('RUNSD_TOKEN_FETCH', `no ID token for ${audience}: ${reason}`, { cause: err });
   };
 }

@@ -27,8 +27,6 @@ export interface FetcherOptions {
 
 export interface Fetcher {
   mint(audience: string): Promise<Minted>;
-  /** Identity calls currently in flight (taken p-queue slots). */
-  inFlight(): number;
   close(): void;
 }
 
@@ -99,7 +97,6 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
 
   return {
     mint,
-    inFlight: () => queue.pending,
     close: () => {
       closing.abort(new Error('token room closing'));
       queue.clear();

@@ -3,8 +3,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { portEndpoint } from '../../src/port-endpoint.ts';
+import type { RoomExtensions } from '../../src/protocol.ts';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
-import { createTokenApi, keepErrorCodes } from './api.ts';
+import { createTokenApi } from './api.ts';
 import { TokenCache } from './cache.ts';
 import { createFetcher } from './fetcher.ts';
 import { createMetadataClient, METADATA_DEFAULT_HOST } from './metadata-client.ts';
@@ -15,9 +16,8 @@ export async function setupTokenRoom({
   init,
   log,
   registry,
-}: RoomContext<TokenSettings>): Promise<RoomHandle> {
+}: RoomContext<TokenSettings>): Promise<RoomHandle<RoomExtensions['token']>> {
   const s = init.settings;
-  keepErrorCodes();
   const metadata = createMetadataClient({
     metadataHost: s.metadataHost,
     upstreams: s.upstreams,

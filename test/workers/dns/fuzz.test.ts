@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startUpstreamDns } from '../../../src/emulator/dns.ts';
 import { MetricsRegistry as Registry } from '../../../src/room-metrics.ts';
-import { buildDnsCore, startDns } from '../../../workers/dns/room.ts';
+import { buildDnsCore } from '../../../workers/dns/core.ts';
+import { startDns } from '../../../workers/dns/room.ts';
 import type { DnsSettings } from '../../../workers/dns/settings.ts';
 import { decode, encodeQuery, frame, tcpRaw, udpQuery, udpRaw } from '../../helpers/dns-client.ts';
 import { baseDnsSettings } from '../../helpers/dns-settings.ts';
@@ -59,7 +60,6 @@ test('100k random and mutated packets: no crash, no rejection; the room answers 
   const settings: DnsSettings = {
     ...baseDnsSettings({ upstreams: [] }),
     upstreams: [up.address],
-    region: null,
     attemptMs: 200,
     totalMs: 400,
     tcpIdleMs: 500,

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { RunsdError } from '../../../src/errors.ts';
-import type { TokenResult } from '../../../workers/token/api.ts';
+import type { Token } from '../../../workers/token/api.ts';
 import { createTokenClient } from '../../../workers/token/client.ts';
 
 type T = { after(fn: () => unknown): void };
@@ -21,11 +21,11 @@ function fakeRoom(t: T, timeoutMs = 10_000, sweepMs = 0) {
     serial: 0,
   };
   const api = {
-    tokenResult: async (audience: string): Promise<TokenResult> => {
+    token: async (audience: string): Promise<Token> => {
       room.calls.push(audience);
       if (room.hang) return new Promise(() => {});
-      if (room.fail) return { ok: false, error: room.fail };
-      return { ok: true, value: `tok-${++room.serial}`, expiresAt: room.now + room.lifetimeMs };
+      if (room.fail) throw new RunsdError(room.fail.code, room.fail.message);
+      return { value: `tok-${++room.serial}`, expiresAt: room.now + room.lifetimeMs };
     },
   };
   const ch = new MessageChannel();
@@ -102,7 +102,7 @@ test('an expired mirror entry waits for the room', async (t) => {
   assert.equal(await p, 'tok-2');
 });
 
-test('a room error arrives as a RunsdError with its code; a silent room as RUNSD_PORT_TIMEOUT', async (t) => {
+test('a room error arrives as a RunsdError with its code; a silent room as RUNSD_TOKEN_FETCH naming the audience', async (t) => {
   const { room, client } = fakeRoom(t, 200);
   room.fail = {
     code: 'RUNSD_TOKEN_FETCH',
@@ -118,7 +118,8 @@ test('a room error arrives as a RunsdError with its code; a silent room as RUNSD
   room.hang = true;
   await assert.rejects(client.get('https://b'), (err: unknown) => {
     assert.ok(err instanceof RunsdError);
-    assert.equal(err.code, 'RUNSD_PORT_TIMEOUT');
+    assert.equal(err.code, 'RUNSD_TOKEN_FETCH');
+    assert.match(err.message, /^no ID token for https:\/\/b: token room gave no answer within 200 ms$/);
     return true;
   });
 });
@@ -130,7 +131,7 @@ test('replacePort: calls waiting on the old port are re-issued on the new one', 
   await new Promise((r) => setTimeout(r, 10));
   const ch = new MessageChannel();
   Comlink.expose(
-    { tokenResult: async () => ({ ok: true, value: 'tok-new', expiresAt: room.now + MIN }) },
+    { token: async () => ({ value: 'tok-new', expiresAt: room.now + MIN }) },
     ch.port2 as unknown as Comlink.Endpoint,
   );
   t.after(() => ch.port2.close());

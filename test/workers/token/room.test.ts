@@ -52,9 +52,7 @@ describe('token room (worker thread)', { concurrency: 4 }, () => {
       assert.match(err.message, /metadata server/);
       return true;
     });
-    const r = await rawApi(room.peer).factsResult();
-    assert.equal(r.ok, false);
-    assert.equal(!r.ok && r.error.code, 'RUNSD_METADATA');
+    await assert.rejects(rawApi(room.peer).facts(), { code: 'RUNSD_METADATA' });
   });
 
   it('1,000 requests over 3 audiences → exactly 3 identity calls', async (t) => {
@@ -85,8 +83,8 @@ describe('token room (worker thread)', { concurrency: 4 }, () => {
     assert.equal(meta.identityCalls(aud('one')), 1);
     // Raw calls reach the room each time: the room's own single-flight holds too.
     const raw = rawApi(room.peer);
-    const viaRoom = await Promise.all(Array.from({ length: 200 }, () => raw.tokenResult(aud('two'))));
-    assert.ok(viaRoom.every((r) => r.ok));
+    const viaRoom = await Promise.all(Array.from({ length: 200 }, () => raw.token(aud('two'))));
+    assert.ok(viaRoom.every((r) => r.value));
     assert.equal(meta.identityCalls(aud('two')), 1);
     // The client's 200 callers made one room call (1 miss); the 200 raw calls all missed and shared one fetch.
     assert.equal(await metricValue(room, 'runsd_token_cache_misses_total'), 201);
@@ -99,8 +97,7 @@ describe('token room (worker thread)', { concurrency: 4 }, () => {
     const deadline = Date.now() + 20_000;
     let n = 0;
     while (meta.identityCalls(aud('short')) < 3 && Date.now() < deadline) {
-      const r = await raw.tokenResult(aud('short'));
-      assert.ok(r.ok);
+      const r = await raw.token(aud('short'));
       assert.ok(r.expiresAt > Date.now(), 'never handed an expired token');
       n++;
       await new Promise((res) => setTimeout(res, 25));
@@ -120,8 +117,8 @@ describe('token room (worker thread)', { concurrency: 4 }, () => {
     meta.knobs.outage = true;
     for (let i = 0; i < 20; i++) assert.equal(await c.get(aud('kept')), before);
     for (let i = 0; i < 5; i++) {
-      const r = await raw.tokenResult(aud('kept'));
-      assert.ok(r.ok && r.value === before, 'the room serves its cached token too');
+      const r = await raw.token(aud('kept'));
+      assert.equal(r.value, before, 'the room serves its cached token too');
     }
     await assert.rejects(c.get(aud('new')), (err: unknown) => {
       assert.ok(err instanceof RunsdError);
@@ -139,9 +136,7 @@ describe('token room (worker thread)', { concurrency: 4 }, () => {
 
   it('an empty audience is refused by the room with a coded error, no identity call', async (t) => {
     const { meta, room } = await setup(t);
-    const r = await rawApi(room.peer).tokenResult('');
-    assert.equal(r.ok, false);
-    assert.equal(!r.ok && r.error.code, 'RUNSD_TOKEN_FETCH');
+    await assert.rejects(rawApi(room.peer).token(''), { code: 'RUNSD_TOKEN_FETCH' });
     assert.equal(meta.stats().requests, 0);
   });
 
