@@ -8,8 +8,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
 import tls from 'node:tls';
-import { startFakeUpstream, testCert } from '../helpers/fake-upstream.ts';
-import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { startFakeUpstream, testCert } from '../../helpers/fake-upstream.ts';
+import { type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 interface Up {
   port: number;

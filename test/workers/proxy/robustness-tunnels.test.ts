@@ -10,9 +10,9 @@ import net, { type LookupFunction } from 'node:net';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
-import { UpstreamPool, upstreamSecureContext } from '../../workers/proxy/upstream-pool.ts';
-import { type FakeUpstream, startFakeUpstream, testCert } from '../helpers/fake-upstream.ts';
-import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { UpstreamPool, upstreamSecureContext } from '../../../workers/proxy/upstream-pool.ts';
+import { type FakeUpstream, startFakeUpstream, testCert } from '../../helpers/fake-upstream.ts';
+import { type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 let up: FakeUpstream;
 let wsUp: FakeUpstream;

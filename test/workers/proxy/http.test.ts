@@ -7,8 +7,8 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { type FakeUpstream, startFakeUpstream } from '../../helpers/fake-upstream.ts';
+import { type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 const run = promisify(execFile);
 let up: FakeUpstream;
