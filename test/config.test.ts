@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Config, FLAGS, helpText, parseConfig } from '../../src/config.ts';
-import { RunsdError } from '../../src/errors.ts';
+import { type Config, FLAGS, helpText, parseConfig } from '../src/config.ts';
+import { RunsdError } from '../src/errors.ts';
 
 function run(argv: string[], env: Record<string, string> = {}): Config {
   const r = parseConfig(argv, env);

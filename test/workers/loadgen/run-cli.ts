@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { LoadReport } from '../../src/domain/loadgen-report.ts';
+import type { LoadReport } from '../../../src/domain/loadgen-report.ts';
 
-export const CLI = fileURLToPath(new URL('../../workers/loadgen/cli.ts', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../../workers/loadgen/cli.ts', import.meta.url));
 export const run = promisify(execFile);
 
 export async function loadgen(args: string[]): Promise<LoadReport> {

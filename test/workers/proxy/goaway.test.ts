@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { test } from 'node:test';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { startProxy } from '../helpers/proxy-fixture.ts';
+import { startFakeUpstream } from '../../helpers/fake-upstream.ts';
+import { startProxy } from '../../helpers/proxy-fixture.ts';
 
 async function pool<T>(n: number, width: number, one: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];

@@ -5,7 +5,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import type { LoadReport } from '../../src/domain/loadgen-report.ts';
+import type { LoadReport } from '../../../src/domain/loadgen-report.ts';
 import { CLI, loadgen, run } from './run-cli.ts';
 
 interface Seen {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { type FakeUpstream, startFakeUpstream } from '../../helpers/fake-upstream.ts';
+import { type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 let up: FakeUpstream;
 let f: Fixture;

@@ -8,11 +8,11 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
-import { ECHO_PROTO_PATH, type Emulator, startEmulator } from '../../src/emulator/index.ts';
-import { createLogger } from '../../src/log.ts';
-import { Rooms } from '../../src/supervisor/rooms.ts';
-import type { ProxySettings } from '../../workers/proxy/settings.ts';
-import { baseProxySettings } from '../helpers/proxy-settings.ts';
+import { ECHO_PROTO_PATH, type Emulator, startEmulator } from '../../../src/emulator/index.ts';
+import { createLogger } from '../../../src/log.ts';
+import { Rooms } from '../../../src/supervisor/rooms.ts';
+import type { ProxySettings } from '../../../workers/proxy/settings.ts';
+import { baseProxySettings } from '../../helpers/proxy-settings.ts';
 
 const run = promisify(execFile);
 let emu: Emulator;
@@ -21,7 +21,7 @@ let port: number;
 let legacyPort: number;
 let legacyRooms: Rooms;
 
-const entry = (room: string) => new URL(`../../workers/${room}/worker.ts`, import.meta.url);
+const entry = (room: string) => new URL(`../../../workers/${room}/worker.ts`, import.meta.url);
 
 async function startRooms(over: Partial<ProxySettings>): Promise<{ rooms: Rooms; port: number }> {
   const r = new Rooms(

@@ -4,9 +4,9 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
-import { RunsdError } from '../../src/errors.ts';
-import { startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { FACTS, type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { RunsdError } from '../../../src/errors.ts';
+import { startFakeUpstream } from '../../helpers/fake-upstream.ts';
+import { FACTS, type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 function get(f: Fixture, host: string, path = '/') {
   return new Promise<{ status: number; code: string | undefined; body: string }>((resolve, reject) => {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as loader from '@grpc/proto-loader';
-import { testCert } from '../helpers/fake-upstream.ts';
-import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { testCert } from '../../helpers/fake-upstream.ts';
+import { type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 interface Msg {
   text: string;
@@ -16,7 +16,7 @@ type EchoClient = grpc.Client & {
   Bidi(): grpc.ClientDuplexStream<Msg, Msg>;
 };
 
-const def = loader.loadSync(new URL('../fixtures/echo.proto', import.meta.url).pathname);
+const def = loader.loadSync(new URL('../../fixtures/echo.proto', import.meta.url).pathname);
 const proto = grpc.loadPackageDefinition(def) as unknown as {
   echo: { Echo: grpc.ServiceClientConstructor & { service: grpc.ServiceDefinition } };
 };

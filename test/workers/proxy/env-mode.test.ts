@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.ts';
-import { type Fixture, startProxy } from '../helpers/proxy-fixture.ts';
+import { type FakeUpstream, startFakeUpstream } from '../../helpers/fake-upstream.ts';
+import { type Fixture, startProxy } from '../../helpers/proxy-fixture.ts';
 
 const run = promisify(execFile);
 let up: FakeUpstream;

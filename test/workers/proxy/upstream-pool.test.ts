@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { LookupFunction } from 'node:net';
 import { test } from 'node:test';
 import tls from 'node:tls';
-import { UpstreamPool } from '../../workers/proxy/upstream-pool.ts';
+import { UpstreamPool } from '../../../workers/proxy/upstream-pool.ts';
 
 test('entries without a connection are pruned past the bound', async () => {
   // Every name fails to resolve at once: no traffic leaves the process.
