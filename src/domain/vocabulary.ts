@@ -12,7 +12,7 @@ export type AuthHeader = 'x-serverless-authorization' | 'authorization';
 
 /**
  * A Cloud Run region, recognised by its shape and never by a table, so a region Google opens
- * tomorrow works without a release (test/domain/names.test.ts, test/domain/config.test.ts).
+ * tomorrow works without a release (test/domain/names.test.ts, test/config.test.ts).
  */
 export const REGION_RE = /^[a-z]+-[a-z]+[0-9]+$/;
 

@@ -66,7 +66,7 @@ function send<T>(req: ClientRequest, c: H1Call<T>): Promise<T> {
     });
     // A 101 with an Upgrade header to a request that asked for none: node's client hands the socket
     // to 'upgrade' listeners, and with none destroys it without an error, so the app waited for the
-    // full response timeout (test/proxy/robustness.test.ts "unasked 101"). A bare 101 arrives as
+    // full response timeout (test/workers/proxy/upstream-responses.test.ts, h1-request.test.ts). A bare 101 arrives as
     // 'response' and is refused there.
     req.on('upgrade', (res, socket, head) => {
       if (c.upgrade && !settled) {

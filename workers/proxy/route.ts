@@ -130,7 +130,7 @@ export class Router {
  * What no upstream kind can forward, refused before routing: CONNECT over HTTP/2 (RFC 8441 tunnels
  * included), and an absolute-form target with another scheme (`GET https://svc/ HTTP/1.1`), which
  * requestTarget keeps as the path — forwarded, an h2 upstream reset it and the app saw a misleading
- * 502 (test/proxy/robustness.test.ts).
+ * 502 (test/workers/proxy/downstream-faults.test.ts, route.test.ts).
  */
 export function checkTarget(protocol: string, method: string, path: string, authority: string): void {
   if (protocol !== 'http1' && method === 'CONNECT')
