@@ -1,8 +1,12 @@
 // The checks of single flag values behind parseConfig (config.ts): each error names the flag and
 // the bad value and is RUNSD_USAGE (exit 2; test/config.test.ts).
 import { BlockList, isIP } from 'node:net';
-import type { HostPort } from './config.ts';
 import { RunsdError } from './errors.ts';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
 
 export function usage(msg: string): RunsdError {
   return new RunsdError('RUNSD_USAGE', `runsd: ${msg}`);

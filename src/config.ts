@@ -5,6 +5,7 @@
 import { FLAGS } from './config-flags.ts';
 import {
   choice,
+  type HostPort,
   intFlag,
   loopbackOnly,
   normalizeDomain,
@@ -21,10 +22,7 @@ export { FLAGS, helpText, USAGE } from './config-flags.ts';
 export type { AuthHeader, Mode, UrlFormat } from './domain/vocabulary.ts';
 export type LogFormat = 'text' | 'json';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort } from './config-values.ts';
 
 /** Environment facts runsd cares about, read once here. */
 export interface EnvFacts {

@@ -2,7 +2,7 @@
 // (re)starts (test/supervisor/rooms.test.ts, "a room that crashes after READY is restarted and
 // re-linked to its peer").
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { RoomSpec } from './rooms.ts';
+import type { RoomSpec } from './room-spec.ts';
 
 /**
  * The peer channels of a room about to (re)start: one per peer it names, and one per running room

@@ -4,7 +4,7 @@
 // test/supervisor/rooms.test.ts ("a room that crashes after READY is restarted and re-linked to its
 // peer") holds the restart; no test pins the delays.
 import type { RoomInfo } from '../protocol.ts';
-import type { RoomSpec } from './rooms.ts';
+import type { RoomSpec } from './room-spec.ts';
 
 /** A room that ran this long before crashing restarts without backoff again. */
 export const CRASH_WINDOW_MS = 30_000;

@@ -19,18 +19,13 @@ import {
 } from '../protocol.ts';
 import { roomHeap } from '../room-heap.ts';
 import { withTimeout } from '../timeout.ts';
-import { startWorker, type WorkerEntry } from './entries.ts';
+import { startWorker } from './entries.ts';
 import { peerChannels } from './peer-channels.ts';
 import { awaitReady } from './ready.ts';
 import { crashStreak, pinPort, restartDelay } from './restart-policy.ts';
+import type { RoomSpec } from './room-spec.ts';
 
-export interface RoomSpec {
-  name: RoomName;
-  entry: WorkerEntry;
-  settings: unknown;
-  /** Names of rooms this one gets a direct channel to. */
-  peers?: string[];
-}
+export type { RoomSpec } from './room-spec.ts';
 
 export interface RoomsOptions {
   log: Logger;
