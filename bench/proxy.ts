@@ -4,7 +4,8 @@
 // Direct, runsd and the floor are measured in turn, ROUNDS times, and the medians reported: on a
 // shared 2-vCPU VM one run can differ from the next by 20%. Needs wrk and h2load (Debian: wrk,
 // nghttp2-client).
-// Run: ./node_modules/.bin/node bench/proxy.ts   (env SECONDS=N per run, default 5; ROUNDS, default 3)
+// Run: ./node_modules/.bin/node bench/proxy.ts   (env SECONDS=N per run, default 5; ROUNDS, default 3;
+// LOADS=2 for the second row only)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -91,12 +92,15 @@ const med = (rs: Result[]): Result => ({
 });
 
 type Load = { name: string; run: (url: string, headers: string[]) => Promise<Result>; h2: boolean };
-const loads: Load[] = [
+const all: Load[] = [
   { name: 'HTTP/1.1, 16 connections (wrk)', run: (u, h) => wrk(u, 16, h), h2: false },
   { name: 'HTTP/1.1, 1 connection (wrk)', run: (u, h) => wrk(u, 1, h), h2: false },
   { name: 'h2c, 16 connections × 10 streams (h2load)', run: (u, h) => h2load(u, 16, 10, h), h2: true },
   { name: 'h2c, 1 connection × 1 stream (h2load)', run: (u, h) => h2load(u, 1, 1, h), h2: true },
 ];
+// LOADS=2,4: only those rows (1-based), e.g. to repeat one A/B many times.
+const pick = (process.env['LOADS'] ?? '').split(',').filter(Boolean).map(Number);
+const loads = pick.length > 0 ? all.filter((_, i) => pick.includes(i + 1)) : all;
 
 const directH1 = [`Host: ${HOST}`, `X-Serverless-Authorization: Bearer ${token}`];
 const directH2 = [`:authority: ${HOST}`, `x-serverless-authorization: Bearer ${token}`];
