@@ -26,7 +26,7 @@ export interface H1Call<T> {
   timeoutMessage?: string;
   /** Registers the app leaving (Downstream.onGone, a socket's close). */
   onGone?(cb: () => void): void;
-  /** The call failed before a response (time-out, error, unasked 101): stop feeding the body. */
+  /** The request failed before a response (an error, an unasked 101): stop feeding the body. */
   failed?(): void;
   /** The request closed after the call settled. */
   closed?(): void;
@@ -46,7 +46,7 @@ function send<T>(req: ClientRequest, c: H1Call<T>): Promise<T> {
     };
     const timer = setTimeout(() => {
       if (!settle()) return;
-      c.failed?.();
+      // Not failed(): the request's 'close' then hands the body to closed(), which drains it.
       req.destroy();
       reject(
         new RunsdError(
