@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../src/emulator/index.ts';
-import { startEnvModeRunsd } from './env-mode-runsd.ts';
+import { startEnvModeRunsd } from '../test/helpers/env-mode-runsd.ts';
 import { h2load as loadH2, wrk as loadWrk } from './load-tools.ts';
 
 const SECONDS = Number(process.env['SECONDS'] ?? 20);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../src/emulator/index.ts';
-import { startEnvModeRunsd } from './env-mode-runsd.ts';
+import { startEnvModeRunsd } from '../test/helpers/env-mode-runsd.ts';
 
 const opt = (name: string, def: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? def;

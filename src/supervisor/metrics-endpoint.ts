@@ -3,9 +3,10 @@
 // place prom-client runs: it renders the merge of every thread's metrics (src/room-metrics.ts) and
 // the process metrics it collects itself (collectDefaultMetrics), loaded when the endpoint starts.
 import { createServer, type Server } from 'node:http';
+import { buildInfo } from '../build-info.ts';
 import type { HostPort } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { AggregatorRegistry, collectDefaultMetrics, Registry } from '../prom.ts';
+import { AggregatorRegistry, collectDefaultMetrics, Gauge, Registry } from '../prom.ts';
 import type { MetricsJson } from '../protocol.ts';
 import type { MetricsRegistry } from '../room-metrics.ts';
 
@@ -27,6 +28,17 @@ export async function startMetricsEndpoint(
 ): Promise<Server> {
   const processMetrics = new Registry();
   collectDefaultMetrics({ register: processMetrics, prefix: 'runsd_' });
+  // prom-client's gauges named *_total break the exposition rules (promtool check metrics: "non-counter
+  // metrics should not have _total suffix"); the same numbers are sum() of the by-type gauges kept.
+  for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+    processMetrics.removeSingleMetric(`runsd_nodejs_${n}`);
+  const b = buildInfo();
+  new Gauge({
+    name: 'runsd_build_info',
+    help: 'runsd build: version, git revision and Node.js version (always 1)',
+    labelNames: ['version', 'revision', 'node_version'],
+    registers: [processMetrics],
+  }).set({ version: b.version, revision: b.revision, node_version: b.node_version }, 1);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {

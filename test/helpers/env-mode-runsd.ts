@@ -1,12 +1,13 @@
-// The real runsd in env mode in front of the emulator, for benchmarks that watch its process
-// (bench/soak.ts, bench/transfer.ts): its child is a shell that prints HTTP_PROXY and sleeps, so
-// the proxy's port is known and the child costs nothing. Killed when the benchmark exits.
+// The real runsd in env mode in front of the emulator, for tests and benchmarks that watch its
+// process (bench/soak.ts, bench/transfer.ts, test/supervisor/metrics-endpoint.test.ts): its child
+// is a shell that prints HTTP_PROXY and sleeps, so the proxy's port is known and the child costs
+// nothing. Killed when the process exits.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Emulator } from '../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 
 export interface EnvModeRunsd {
   /** the proxy's loopback port */
@@ -17,7 +18,13 @@ export interface EnvModeRunsd {
   stop(): Promise<void>;
 }
 
-export async function startEnvModeRunsd(emu: Emulator, runsd: string, name: string): Promise<EnvModeRunsd> {
+export async function startEnvModeRunsd(
+  emu: Emulator,
+  runsd: string,
+  name: string,
+  /** more runsd flags, e.g. -metrics_addr */
+  flags: string[] = [],
+): Promise<EnvModeRunsd> {
   const dir = mkdtempSync(join(tmpdir(), `runsd-${name}-`));
   emu.frontend.writeCa(join(dir, 'ca.pem'));
   const host = spawn(
@@ -25,6 +32,7 @@ export async function startEnvModeRunsd(emu: Emulator, runsd: string, name: stri
     [
       '-mode=env',
       `-nameserver=${emu.dns.address}`,
+      ...flags,
       '--',
       'sh',
       '-c',
