@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ErrorCode } from '../src/errors.ts';
-import { statusFor } from '../workers/proxy/errors.ts';
+import { ANSWERED_CODES, statusFor } from '../workers/proxy/errors.ts';
 
 const root = new URL('..', import.meta.url);
 // The token path reports a silent token room as RUNSD_TOKEN_FETCH (workers/token/client.ts), never as this.
@@ -25,4 +25,12 @@ test('README lists every error the proxy answers with, with its status', () => {
   for (const c of proxyCodes) assert.equal(rows.get(c), statusFor(c), `${c} in README's table`);
   for (const c of rows.keys())
     assert.ok(proxyCodes.includes(c as ErrorCode), `${c} is a code the proxy sends`);
+});
+
+test('the proxy errors counter starts at 0 for exactly the codes the proxy answers with', () => {
+  const codes = [
+    ...readFileSync(new URL('src/errors.ts', root), 'utf8').matchAll(/\| '(RUNSD_[A-Z_]+)'/g),
+  ].map((m) => m[1] as ErrorCode);
+  const proxyCodes = codes.filter((c) => statusFor(c) !== 500 && !NOT_SENT_TO_APPS.has(c));
+  assert.deepEqual([...ANSWERED_CODES].sort(), proxyCodes.sort());
 });

@@ -75,7 +75,11 @@ export async function runSupervisor(config: Config, deps: SupervisorDeps): Promi
     metrics.roomRestarts.inc({ room });
     metrics.roomsUp.set({ room }, 0);
   });
-  rooms.on('ready', (room: string) => metrics.roomsUp.set({ room }, 1));
+  rooms.on('ready', (room: string) => {
+    metrics.roomsUp.set({ room }, 1);
+    // A series from the start, so rate() and increase() see the first restart (issue 13).
+    metrics.roomRestarts.inc({ room }, 0);
+  });
   let metricsServer: Server | null = null;
   // A signal before the child exists aborts start-up; the 'exit' hook restores resolv.conf.
   const early = (sig: NodeJS.Signals) => {

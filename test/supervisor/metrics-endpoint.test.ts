@@ -68,6 +68,10 @@ test('the metrics endpoint: promtool-clean, build info, exact proxy counts', asy
   // The revision the bundle was built from (or, from source, the checkout's): a commit, or unknown.
   assert.match(/runsd_build_info\{[^}]*revision="([^"]+)"/.exec(text)?.[1] ?? '', /^([0-9a-f]{12}|unknown)$/);
   assert.equal(sample(text, 'runsd_proxy_requests_total', { service: 'hello', code_class: '2xx' }), N);
+  // Series that exist before their first event, so rate() sees the first one.
+  assert.equal(sample(text, 'runsd_proxy_errors_total', { code: 'RUNSD_UPSTREAM_TIMEOUT' }), 0);
+  assert.equal(sample(text, 'runsd_supervisor_room_restarts_total', { room: 'proxy' }), 0);
+  assert.equal(sample(text, 'runsd_supervisor_room_restarts_total', { room: 'token' }), 0);
   // No gauge may carry a counter's suffix (prom-client's runsd_nodejs_active_*_total did).
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm))
     if (m[2] !== 'counter') assert.ok(!m[1]!.endsWith('_total'), `${m[1]} is a ${m[2]} named _total`);

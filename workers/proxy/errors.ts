@@ -4,6 +4,20 @@ import { STATUS_CODES } from 'node:http';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
 
+/** The codes the proxy answers apps with (x-runsd-error); the errors counter starts each at 0. */
+export const ANSWERED_CODES = [
+  'RUNSD_BAD_HOST',
+  'RUNSD_BAD_REQUEST',
+  'RUNSD_NOT_RELAY',
+  'RUNSD_METHOD',
+  'RUNSD_TOKEN_FETCH',
+  'RUNSD_FACT_MISSING',
+  'RUNSD_UPSTREAM_TIMEOUT',
+  'RUNSD_UPSTREAM_CONNECT',
+  'RUNSD_UPSTREAM_RESET',
+  'RUNSD_UPSTREAM_PROTOCOL',
+] as const satisfies readonly ErrorCode[];
+
 export function statusFor(code: ErrorCode): number {
   switch (code) {
     case 'RUNSD_BAD_HOST':

@@ -1,5 +1,6 @@
 // The proxy room's metrics (names per the README; the Grafana dashboard uses no others).
 import { Counter, Gauge, Histogram, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
+import { ANSWERED_CODES } from './errors.ts';
 
 export function proxyMetrics(registry: Registry) {
   // Per-request label hashing in prom-client costs more than the rest of the bookkeeping: count in a
@@ -16,6 +17,14 @@ export function proxyMetrics(registry: Registry) {
         this.inc({ service: c.service, protocol: c.protocol, code_class: c.code_class }, c.n);
     },
   });
+  const errors = new Counter({
+    name: 'runsd_proxy_errors_total',
+    help: 'Error responses the proxy made itself, by error code',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  // Every code at 0 from the start: rate() then sees the first error (issue 13).
+  for (const code of ANSWERED_CODES) errors.inc({ code }, 0);
   return {
     requests,
     countRequest(service: string, protocol: string, status: number): void {
@@ -51,12 +60,7 @@ export function proxyMetrics(registry: Registry) {
       help: 'GOAWAY frames received from upstream services',
       registers: [registry],
     }),
-    errors: new Counter({
-      name: 'runsd_proxy_errors_total',
-      help: 'Error responses the proxy made itself, by error code',
-      labelNames: ['code'] as const,
-      registers: [registry],
-    }),
+    errors,
   };
 }
 
