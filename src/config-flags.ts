@@ -109,9 +109,9 @@ export const FLAGS: readonly FlagDoc[] = [
   },
   {
     name: 'log_format',
-    arg: 'text|json',
+    arg: 'text|json|auto',
     def: 'text',
-    help: 'json: one Cloud Logging object per line',
+    help: 'json: one Cloud Logging object per line; auto: json on Cloud Run (K_SERVICE, CLOUD_RUN_JOB, …), else text',
     group: 'new',
   },
   { name: 'help', boolean: true, help: 'show this help', group: 'new' },

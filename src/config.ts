@@ -115,7 +115,10 @@ export function parseConfig(
 
   const config: Config = {
     verbosity: intFlag('v', f.get('v') ?? '0', 0, 10),
-    logFormat: choice('log_format', f.get('log_format') ?? 'text', ['text', 'json'] as const),
+    logFormat: logFormat(
+      choice('log_format', f.get('log_format') ?? 'text', ['text', 'json', 'auto'] as const),
+      env,
+    ),
     domain: normalizeDomain(f.get('domain') ?? 'run.internal.'),
     ndots: intFlag('ndots', f.get('ndots') ?? '4', 1, 15),
     nameserver,
@@ -163,4 +166,11 @@ export function parseConfig(
     throw usage('-url_format=hash needs a project hash: set -gcp_project_hash or CLOUD_RUN_PROJECT_HASH');
   }
   return { kind: 'run', config: Object.freeze(config) };
+}
+
+/** -log_format=auto: Cloud Logging's JSON where Cloud Run collects stderr, text elsewhere. */
+function logFormat(flag: LogFormat | 'auto', env: NodeJS.ProcessEnv): LogFormat {
+  if (flag !== 'auto') return flag;
+  const onCloudRun = [env['K_SERVICE'], env['CLOUD_RUN_JOB'], env['CLOUD_RUN_WORKER_POOL']].some((v) => !!v);
+  return onCloudRun ? 'json' : 'text';
 }

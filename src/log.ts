@@ -1,5 +1,6 @@
 // Quiet by default: the child's output is the user's log. Errors and warnings always print (they
-// are rare and actionable); info(N, …) prints at -v>=N. json emits one Cloud Logging object a line.
+// are rare and actionable); info(N, …) prints at -v>=N. json emits one Cloud Logging object a line
+// (https://cloud.google.com/logging/docs/structured-logging: severity, message, time, labels).
 // Never pass a token to a logger: log the audience and expiry instead.
 import type { LogFormat } from './config.ts';
 
@@ -33,8 +34,10 @@ export function createLogger(opts: LogOptions): Logger {
   const write = opts.write ?? ((line: string) => process.stderr.write(line));
   const emit = (severity: string, msg: string, fields: Fields = {}) => {
     if (opts.format === 'json') {
+      // Cloud Logging's structured-log fields (severity, message, time, labels) come last, so a field
+      // named like one of them cannot replace it; the rest become jsonPayload (test/log.test.ts).
       write(
-        `${JSON.stringify({ severity, message: msg, component: `runsd-${room}`, ...fields, time: new Date().toISOString() })}\n`,
+        `${JSON.stringify({ ...fields, severity, message: msg, time: new Date().toISOString(), 'logging.googleapis.com/labels': { component: `runsd-${room}` } })}\n`,
       );
     } else {
       write(formatText(room, severity, msg, fields));

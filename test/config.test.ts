@@ -173,3 +173,19 @@ test('help and version', () => {
   for (const f of FLAGS.filter((x) => x.name !== 'h'))
     assert.match(text, new RegExp(`-${f.name}\\b`), f.name);
 });
+
+test('-log_format=auto: json where Cloud Run collects stderr, text elsewhere; a bad value is named', () => {
+  const fmt = (env: Record<string, string>) => {
+    const p = parseConfig(['-log_format=auto', 'app'], env);
+    assert.equal(p.kind, 'run');
+    return p.kind === 'run' ? p.config.logFormat : null;
+  };
+  assert.equal(fmt({ K_SERVICE: 'svc' }), 'json');
+  assert.equal(fmt({ CLOUD_RUN_JOB: 'job' }), 'json');
+  assert.equal(fmt({ CLOUD_RUN_WORKER_POOL: 'pool' }), 'json');
+  assert.equal(fmt({}), 'text');
+  assert.throws(
+    () => parseConfig(['-log_format=yaml', 'app'], {}),
+    (e: unknown) => e instanceof RunsdError && e.code === 'RUNSD_USAGE' && /log_format/.test(e.message),
+  );
+});
