@@ -114,6 +114,12 @@ export const FLAGS: readonly FlagDoc[] = [
     help: 'json: one Cloud Logging object per line; auto: json on Cloud Run (K_SERVICE, CLOUD_RUN_JOB, …), else text',
     group: 'new',
   },
+  {
+    name: 'access_log',
+    boolean: true,
+    help: 'one JSON line per proxied request on stderr (Cloud Logging httpRequest, with the trace)',
+    group: 'new',
+  },
   { name: 'help', boolean: true, help: 'show this help', group: 'new' },
   { name: 'h', boolean: true, help: 'show this help', group: 'new' },
   { name: 'version', boolean: true, help: 'print the version', group: 'new' },

@@ -45,6 +45,8 @@ export interface Config {
   projectNumber: string | null;
   skipDnsHijack: boolean;
   skipHttpProxy: boolean;
+  /** -access_log: a Cloud Logging httpRequest line per proxied request. */
+  accessLog: boolean;
   httpProxyPort: number;
   dnsPort: number;
   user: string | null;
@@ -127,6 +129,7 @@ export function parseConfig(
     projectNumber,
     skipDnsHijack: f.get('skip_dns_hijack') === 'true',
     skipHttpProxy: f.get('skip_http_proxy') === 'true',
+    accessLog: f.get('access_log') === 'true',
     httpProxyPort: intFlag('http_proxy_port', f.get('http_proxy_port') ?? '80', 1, 65535),
     dnsPort: intFlag('dns_port', f.get('dns_port') ?? '53', 1, 65535),
     user,

@@ -52,6 +52,7 @@ export function proxySettings(
     projectHash: config.projectHash,
     projectNumber: config.projectNumber,
     upstreams,
+    ...(config.accessLog ? { accessLog: true } : {}),
     // Development only (npm start against the emulator, no root): the front end's port instead of 443.
     ...(config.devUpstreamPort !== null ? { upstreamPort: config.devUpstreamPort } : {}),
   } satisfies ProxySettings;

@@ -18,6 +18,8 @@ export interface Fixture {
   port: number;
   registry: TextRegistry;
   tokenCalls: string[];
+  /** -access_log lines (with accessLog: true in the settings). */
+  accessLines: string[];
 }
 
 export async function startProxy(
@@ -30,6 +32,7 @@ export async function startProxy(
 ): Promise<Fixture> {
   const registry = new MetricsRegistry();
   const tokenCalls: string[] = [];
+  const accessLines: string[] = [];
   const src: TokenSource | null =
     tokens === undefined
       ? {
@@ -54,6 +57,7 @@ export async function startProxy(
     lookup: lookup ?? staticLookup(settings.staticHosts ?? {}, dns.lookup as unknown as LookupFunction),
     metrics: proxyMetrics(registry),
     log: createLogger({ verbosity: 0, format: 'text', write: () => {} }),
+    writeAccess: (line) => accessLines.push(line),
   });
-  return { proxy, port: proxy.ports[0]!, registry: textRegistry(registry), tokenCalls };
+  return { proxy, port: proxy.ports[0]!, registry: textRegistry(registry), tokenCalls, accessLines };
 }

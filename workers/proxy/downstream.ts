@@ -19,6 +19,8 @@ export interface Downstream {
   /** true when the request line was absolute-form (a client using us as HTTP_PROXY). */
   readonly absolute: boolean;
   readonly headers: Headers;
+  /** Response body bytes relayed to the app so far (the access log's responseSize). */
+  bytesOut: number;
   /** HTTP/1.1 framing that cannot be forwarded unambiguously (requestFramingProblem), else null. */
   readonly framingProblem: string | null;
   /** null when the request has no body. */
@@ -37,6 +39,8 @@ export interface Downstream {
   abort(): void;
   /** Called once if the client goes away before the response finished. */
   onGone(cb: () => void): void;
+  /** Called once when the response is over, finished or cut (the access log's moment). */
+  onClosed(cb: () => void): void;
 }
 
 function hasBody(h: IncomingMessage['headers']): boolean {
@@ -56,6 +60,7 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
     authority,
     absolute,
     headers: req.headers,
+    bytesOut: 0,
     framingProblem: requestFramingProblem(req.headers),
     body: hasBody(req.headers) ? req : null,
     trailersAnnounced: req.headers['trailer'] !== undefined,
@@ -115,6 +120,10 @@ export function fromHttp1(req: IncomingMessage, res: ServerResponse): Downstream
         if (!res.writableFinished) cb();
       });
     },
+    onClosed(cb) {
+      if (res.closed) return void queueMicrotask(cb);
+      res.once('close', cb);
+    },
   };
 }
 
@@ -134,6 +143,7 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
     authority: h[':authority'] ?? h.host ?? '',
     absolute: false,
     headers: h as Headers,
+    bytesOut: 0,
     framingProblem: null,
     body: stream.endAfterHeaders ? null : stream,
     trailersAnnounced: h['trailer'] !== undefined,
@@ -166,6 +176,10 @@ export function fromHttp2(stream: http2.ServerHttp2Stream, h: http2.IncomingHttp
       stream.once('close', () => {
         if (stream.rstCode !== H2.NO_ERROR || !stream.writableFinished) cb();
       });
+    },
+    onClosed(cb) {
+      if (stream.closed) return void queueMicrotask(cb);
+      stream.once('close', cb);
     },
   };
 }

@@ -81,6 +81,7 @@ export function sendError(ds: Downstream, err: unknown): { status: number; code:
       false,
     );
     out.end(body);
+    ds.bytesOut += Buffer.byteLength(body);
     // The request body (if any) is not wanted; draining it keeps an HTTP/1.1 connection reusable.
     ds.body?.resume();
   } catch {

@@ -4,6 +4,7 @@
 import { upstreamRequestHeaders } from '../../src/domain/http-headers.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
+import type { AccessEntry } from './access-log.ts';
 import type { Credentials } from './credential.ts';
 import type { Downstream } from './downstream.ts';
 import { sendError } from './errors.ts';
@@ -23,6 +24,8 @@ export interface Stages {
   plain(ds: Downstream, r: Extract<Route, { kind: 'plain' }>): Promise<number>;
   metrics: ProxyMetrics;
   log: Logger;
+  /** -access_log: called once per request when it ends (access-log.ts). */
+  access?: (e: AccessEntry) => void;
 }
 
 // The hot path avoids async frames: a token from the local mirror is used synchronously, and the
@@ -30,16 +33,36 @@ export interface Stages {
 export function createHandler(p: Stages): (ds: Downstream) => void {
   const m = p.metrics;
   const header = p.credentials.header;
+  const access = p.access;
   return (ds) => {
     m.activeStreams.inc();
     let service = '-';
+    let upstream: string | undefined;
+    let runsdError: string | undefined;
+    const t0 = access ? performance.now() : 0;
     const done = (status: number) => {
       m.activeStreams.dec();
       m.countRequest(service, ds.protocol, status);
+      // The access line waits for the end of the response: its size and the whole latency.
+      if (access)
+        ds.onClosed(() =>
+          access({
+            method: ds.method,
+            url: `http://${ds.authority}${ds.path}`,
+            protocol: ds.protocol === 'http1' ? 'HTTP/1.1' : 'HTTP/2',
+            status,
+            latencySeconds: (performance.now() - t0) / 1000,
+            requestHeaders: ds.headers,
+            responseSize: ds.bytesOut,
+            ...(upstream ? { service, upstream } : {}),
+            ...(runsdError ? { runsdError } : {}),
+          }),
+        );
     };
     const fail = (err: unknown) => {
       const e = sendError(ds, err);
       m.errors.inc({ code: e.code });
+      runsdError = e.code;
       if (e.status >= 500)
         p.log.info(1, 'request failed', { host: ds.authority, code: e.code, status: e.status });
       done(e.status);
@@ -54,6 +77,7 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
         return;
       }
       service = r.service;
+      upstream = r.host;
       const send = (credential: string | null) => {
         try {
           p.service(ds, r, upstreamRequestHeaders(ds.headers, credential, header)).then(done, fail);

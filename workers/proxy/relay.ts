@@ -56,6 +56,7 @@ export function relay(
   const resume = () => body.resume();
   body.on('data', (chunk: Buffer) => {
     if (w.destroyed) return void body.destroy();
+    ds.bytesOut += chunk.length;
     if (!w.write(chunk)) {
       body.pause();
       w.once('drain', resume);

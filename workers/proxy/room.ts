@@ -6,6 +6,7 @@ import type { LookupFunction } from 'node:net';
 import type { Logger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
+import { type AccessEntry, accessLine } from './access-log.ts';
 import { openConnect } from './connect.ts';
 import { Credentials, type TokenSource } from './credential.ts';
 import { fromHttp1, fromHttp2 } from './downstream.ts';
@@ -32,6 +33,8 @@ export interface ProxyOptions {
   lookup: LookupFunction;
   metrics: ProxyMetrics;
   log: Logger;
+  /** Where -access_log lines go (default stderr). */
+  writeAccess?: (line: string) => void;
 }
 
 export interface RunningProxy {
@@ -44,7 +47,9 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   const s = o.settings;
   const d = withDefaults(s);
   const m = o.metrics;
-  const router = new Router(s, o.facts);
+  let facts = o.facts;
+  const router = new Router(s, facts);
+  const writeAccess = o.writeAccess ?? ((line: string) => process.stderr.write(line));
   const credentials = new Credentials(o.tokens, s.authHeader);
   const h1 = new H1Client(o.lookup);
   const secureContext = upstreamSecureContext(s.ca);
@@ -72,6 +77,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     plain: (ds, r) => forwardPlain(ds, { h1, host: r.host, port: r.port, timeoutMs: d.timeoutMs }),
     metrics: m,
     log: o.log,
+    ...(s.accessLog ? { access: (e: AccessEntry) => writeAccess(accessLine(e, facts.projectId)) } : {}),
   });
   const tunnel = {
     router,
@@ -111,7 +117,10 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   });
   return {
     ports,
-    setFacts: (f) => router.setFacts(f),
+    setFacts: (f) => {
+      facts = f;
+      router.setFacts(f);
+    },
     async close() {
       await listener.close();
       await pool.close();

@@ -24,6 +24,8 @@ export interface ProxySettings {
   /** A new connection that sends nothing (not even the first bytes of a request) is closed after
    * this long (default 30 s); afterwards the HTTP servers' own idle timeouts apply. */
   firstBytesTimeoutMs?: number;
+  /** -access_log: one Cloud Logging httpRequest line per proxied request on stderr. */
+  accessLog?: boolean;
   /** Test-only: upstream HTTPS port (default 443). */
   upstreamPort?: number;
   /** Test-only: an extra CA (PEM) trusted besides the system CAs and NODE_EXTRA_CA_CERTS. */
