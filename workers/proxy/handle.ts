@@ -37,12 +37,13 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
   return (ds) => {
     m.activeStreams.inc();
     let service = '-';
+    let region = '';
     let upstream: string | undefined;
     let runsdError: string | undefined;
-    const t0 = access ? performance.now() : 0;
+    const t0 = performance.now();
     const done = (status: number) => {
       m.activeStreams.dec();
-      m.countRequest(service, ds.protocol, status);
+      m.countRequest(service, region, ds.protocol, status, (performance.now() - t0) / 1000);
       // The access line waits for the end of the response: its size and the whole latency.
       if (access)
         ds.onClosed(() =>
@@ -77,6 +78,7 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
         return;
       }
       service = r.service;
+      region = r.region;
       upstream = r.host;
       const send = (credential: string | null) => {
         try {

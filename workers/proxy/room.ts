@@ -87,7 +87,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     secureContext,
     port: d.upstreamPort,
     timeoutMs: d.timeoutMs,
-    onDone: (service: string, status: number) => m.countRequest(service, 'websocket', status),
+    onDone: (service: string, status: number) => m.countRequest(service, '', 'websocket', status),
     onError: (code: string) => m.errors.inc({ code }),
   };
   const listener = createListener(

@@ -11,6 +11,8 @@ export type Route =
   | {
       kind: 'service';
       service: string;
+      /** the region the call goes to (named in the Host, else this service's own) */
+      region: string;
       host: string;
       audience: string;
       /** The last token used for this route and its header value, so each request does not build
@@ -95,6 +97,8 @@ export class Router {
     const r: Route = {
       kind: 'service',
       service: t.service,
+      // serviceUrl succeeded, so one of the two is known.
+      region: (t.region ?? this.facts.region)!,
       host: origin.slice('https://'.length),
       audience: origin,
       bearer: null,

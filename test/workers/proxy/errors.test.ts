@@ -144,7 +144,19 @@ test('errors are counted by code', async (t) => {
   await get(f, 'hello');
   const text = await f.registry.metrics();
   assert.match(text, /runsd_proxy_errors_total\{code="RUNSD_BAD_HOST"\} 1/);
-  assert.match(text, /runsd_proxy_requests_total\{service="hello",protocol="http1",code_class="2xx"\} 1/);
+  // Issue 13: the region, and the exact status for 4xx (the refused bad_name is a 400).
+  assert.match(
+    text,
+    /runsd_proxy_requests_total\{service="hello",region="us-central1",protocol="http1",code_class="2xx"\} 1/,
+  );
+  assert.match(
+    text,
+    /runsd_proxy_requests_total\{service="-",region="",protocol="http1",code_class="4xx",code="400"\} 1/,
+  );
+  assert.match(
+    text,
+    /runsd_proxy_request_duration_seconds_count\{service="hello",protocol="http1",code_class="2xx"\} 1/,
+  );
   assert.match(text, /runsd_proxy_upstream_sessions 1/);
 });
 

@@ -24,6 +24,7 @@ test('a service route carries its URL as the audience and is cached per authorit
   assert.deepEqual(a, {
     kind: 'service',
     service: 'hello',
+    region: 'us-central1',
     host: 'hello-123.us-central1.run.app',
     audience: 'https://hello-123.us-central1.run.app',
     bearer: null,
