@@ -1,6 +1,6 @@
 // Property tests (fast-check) for the raw-wire helpers (src/domain/dns-wire.ts): on arbitrary bytes
 // (random, mutated messages, compression loops, huge counts) they never throw, always stop, and only
-// point inside the buffer; on well-formed messages built by dns-packet they find exactly the TTLs,
+// point inside the buffer, and countsFit refuses only malformed messages; on well-formed messages built by dns-packet they find exactly the TTLs,
 // the question name and the EDNS option they are meant to. Seeded, modest run counts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import * as dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import {
   ageTtls,
+  countsFit,
   questionNameSpan,
   readId,
   skipName,
@@ -103,6 +104,16 @@ const bytes = fc.oneof(
   ),
 );
 
+/** dns-packet decodes the message without reading past its end. */
+function withinBuffer(buf: Uint8Array): boolean {
+  try {
+    dnsPacket.decode(Buffer.from(buf));
+  } catch {
+    return false;
+  }
+  return (dnsPacket.decode as unknown as { bytes: number }).bytes <= buf.length;
+}
+
 test('on arbitrary bytes: never throws, stops, and every offset it returns lies inside the buffer', () => {
   fc.assert(
     fc.property(bytes, fc.nat({ max: 700 }), (buf, off) => {
@@ -127,6 +138,8 @@ test('on arbitrary bytes: never throws, stops, and every offset it returns lies 
       }
       const stripped = stripEdnsOption(buf, 10);
       assert.ok(stripped === null || stripped === buf || stripped.length < buf.length);
+      // countsFit refuses only malformed messages: dns-packet throws on them or reads past the end.
+      if (!countsFit(buf)) assert.ok(!withinBuffer(buf), 'countsFit refused a decodable message');
       const c = Uint8Array.from(buf);
       if (c.length >= 2) {
         writeId(c, 0xbeef);
@@ -141,6 +154,7 @@ test('on arbitrary bytes: never throws, stops, and every offset it returns lies 
 test('on well-formed messages: every TTL but OPT found and aged, the question name spanned, only the COOKIE stripped', () => {
   fc.assert(
     fc.property(message, fc.nat({ max: 100_000 }), ({ packet, wire, records }, elapsed) => {
+      assert.ok(countsFit(wire), 'the counts of a well-formed message fit');
       const ttls = ttlOffsets(wire);
       assert.ok(ttls, 'a well-formed message parses');
       assert.equal(ttls.length, records, 'one TTL per record, OPT excluded');
