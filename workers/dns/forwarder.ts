@@ -237,9 +237,14 @@ export class Forwarder {
       };
       via.ready.then(() => {
         if (done) return;
-        via.socket.send(q, (err) => {
-          if (err) fail(err);
-        });
+        try {
+          via.socket.send(q, (err) => {
+            if (err) fail(err);
+          });
+        } catch (err) {
+          // Closed meanwhile (close()): not a rejection nobody handles.
+          fail(err as Error);
+        }
       }, fail);
     });
   }

@@ -10,7 +10,10 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
 import * as dnsPacket from 'dns-packet';
-import { ROTATE_QUERIES } from '../../../workers/dns/forwarder.ts';
+import { type Nameserver, parseNameserver } from '../../../src/domain/nameserver.ts';
+import { MetricsRegistry as Registry } from '../../../src/room-metrics.ts';
+import { Forwarder, ROTATE_QUERIES } from '../../../workers/dns/forwarder.ts';
+import { createDnsMetrics } from '../../../workers/dns/metrics.ts';
 import { decode, encodeQuery, udpRaw } from '../../helpers/dns-client.ts';
 import { startDnsRoom } from '../../helpers/dns-room.ts';
 
@@ -133,4 +136,29 @@ test('upstream queries: random IDs, and a fresh random source port every ROTATE_
   // A retired port is closed: a forger aiming at the first port is refused.
   const first = seen[0] as Seen;
   assert.equal((await forge(first, '203.0.113.66')).refused, true);
+});
+
+test('close() while a query waits to be sent on a ready socket: the attempt fails, nothing goes unhandled', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const ns = parseNameserver(`127.0.0.1:${(silent.address() as { port: number }).port}`) as Nameserver;
+    const f = new Forwarder(
+      [ns],
+      { attemptMs: 50, totalMs: 100 },
+      createDnsMetrics(new Registry(), () => 0),
+    );
+    await assert.rejects(f.forward(encodeQuery('warm.test'), false), { code: 'RUNSD_DNS_UPSTREAM' });
+    const p = f.forward(encodeQuery('late.test'), false);
+    f.close(); // before the send scheduled on the (ready) socket runs
+    await assert.rejects(p, { code: 'RUNSD_DNS_UPSTREAM' });
+    await new Promise((r) => setTimeout(r, 20));
+    silent.close();
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled.map(String), []);
 });
