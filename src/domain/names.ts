@@ -51,11 +51,15 @@ export function splitHostPort(raw: string): { name: string; port: number | null;
 export function parseHost(raw: string, domain: string): HostTarget {
   const { name, port, ip } = splitHostPort(raw);
   if (name === '') throw badHost(raw, 'is empty: the request needs a Host naming a Cloud Run service');
-  if (ip || name === 'localhost') return { kind: 'external', host: name, port };
   const zone = domain.toLowerCase().replace(/\.$/, '');
-  let labels = name.split('.');
-  const inZone = name === zone || name.endsWith(`.${zone}`);
-  if (inZone) labels = name === zone ? [] : name.slice(0, -(zone.length + 1)).split('.');
+  // splitHostPort strips the trailing dot, except from colon-ridden text (":.x.run.internal.").
+  const bare = ip ? name.replace(/\.$/, '') : name;
+  const inZone = bare === zone || bare.endsWith(`.${zone}`);
+  // Colon-ridden text that ends in the zone is no IP address but a bad internal name, never an
+  // external one (found by test/domain/names.property.test.ts).
+  if ((ip && !inZone) || name === 'localhost') return { kind: 'external', host: name, port };
+  let labels = bare.split('.');
+  if (inZone) labels = bare === zone ? [] : bare.slice(0, -(zone.length + 1)).split('.');
   else if (!(labels.length === 1 || (labels.length === 2 && REGION_RE.test(labels[1]!))))
     return { kind: 'external', host: name, port };
   if (labels.length === 0 || labels.length > 2)

@@ -3,6 +3,10 @@
 // Failover: each attempt has its own timeout and moves on to the next nameserver; the last one that
 // answered is tried first next time. A truncated UDP answer is retried over TCP; queries that came
 // over TCP go upstream over TCP. When the total budget is spent the caller answers SERVFAIL.
+// UDP: one socket per nameserver, connect()ed to it, so the kernel itself drops datagrams from any
+// other address or port (nothing else can reach the socket); its source port is the kernel's random
+// pick at connect time, and a socket is replaced by a fresh one (a new random port) after
+// ROTATE_QUERIES queries or ROTATE_MS. A reply must match the socket, the ID and the question.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { isTruncatedFlags, rawFlags } from '../../src/domain/dns-answer.ts';
@@ -25,8 +29,21 @@ export function warmForwarding(): void {
 
 interface Pending {
   ns: Nameserver;
+  via: Upstream;
   query: Uint8Array;
   resolve(reply: Buffer): void;
+}
+
+/** A UDP socket connected to one nameserver. */
+interface Upstream {
+  socket: UdpSocket;
+  ready: Promise<void>;
+  sent: number;
+  born: number;
+  /** Queries sent on it still waiting for a reply. */
+  inflight: number;
+  /** Replaced by a fresh socket: closes once nothing is in flight on it. */
+  retired: boolean;
 }
 
 export interface ForwarderOptions {
@@ -40,12 +57,22 @@ const MAX_PENDING = 32_768;
 /** Largest DNS message over TCP (the 16-bit length prefix). */
 const MAX_TCP_MESSAGE = 65535;
 
+/**
+ * A nameserver's socket is replaced (new random source port) after this many queries or this long:
+ * one socket()+connect() per 512 forwarded queries is noise next to the queries themselves, and an
+ * off-path guesser gets a moving port as well as a random ID.
+ */
+export const ROTATE_QUERIES = 512;
+export const ROTATE_MS = 60_000;
+
 export class Forwarder {
   private readonly upstreams: Nameserver[];
   private readonly opts: ForwarderOptions;
   private readonly metrics: DnsMetrics;
   private readonly pending = new Map<number, Pending>();
-  private readonly sockets = new Map<4 | 6, UdpSocket>();
+  /** The current socket of each nameserver (by label); retired ones live on in `retiring`. */
+  private readonly sockets = new Map<string, Upstream>();
+  private readonly retiring = new Set<Upstream>();
   private preferred = 0;
   private closed = false;
 
@@ -99,23 +126,63 @@ export class Forwarder {
     throw new RunsdError('RUNSD_DNS_UPSTREAM', 'no nameserver answered in time');
   }
 
-  private socket(family: 4 | 6): UdpSocket {
-    let s = this.sockets.get(family);
-    if (s) return s;
-    s = createSocket(family === 6 ? 'udp6' : 'udp4');
-    s.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
-    s.on('error', () => {
-      // A send error surfaces as an attempt timeout; keep the socket.
+  /** The nameserver's connected socket, a fresh one when the current one has served its turn. */
+  private upstream(ns: Nameserver): Upstream {
+    const cur = this.sockets.get(ns.label);
+    if (cur && cur.sent < ROTATE_QUERIES && Date.now() - cur.born < ROTATE_MS) return cur;
+    if (cur) this.retire(cur);
+    const socket = createSocket(ns.family === 6 ? 'udp6' : 'udp4');
+    const u: Upstream = {
+      socket,
+      // connect() binds port 0 first: the kernel picks a random free source port.
+      ready: new Promise<void>((resolve, reject) => {
+        socket.connect(ns.port, ns.host, resolve);
+        // Before connecting: it failed. After: ICMP errors (port unreachable) surface here on a
+        // connected socket; the attempt then times out or fails over like a lost reply.
+        socket.on('error', reject);
+      }),
+      sent: 0,
+      born: Date.now(),
+      inflight: 0,
+      retired: false,
+    };
+    u.ready.catch(() => {
+      if (this.sockets.get(ns.label) === u) this.sockets.delete(ns.label);
+      this.retire(u);
     });
-    s.unref();
-    this.sockets.set(family, s);
-    return s;
+    socket.on('message', (msg, rinfo) => this.onMessage(u, msg, rinfo.address, rinfo.port));
+    socket.unref();
+    this.sockets.set(ns.label, u);
+    return u;
   }
 
-  private onMessage(msg: Buffer, address: string, port: number): void {
+  private retire(u: Upstream): void {
+    u.retired = true;
+    this.retiring.add(u);
+    if (u.inflight === 0) this.closeSocket(u);
+  }
+
+  private closeSocket(u: Upstream): void {
+    this.retiring.delete(u);
+    try {
+      u.socket.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private settled(u: Upstream): void {
+    u.inflight--;
+    if (u.retired && u.inflight === 0) this.closeSocket(u);
+  }
+
+  private onMessage(via: Upstream, msg: Buffer, address: string, port: number): void {
     if (msg.length < 12) return;
     const p = this.pending.get(readId(msg));
-    if (!p || p.ns.port !== port || p.ns.host.toLowerCase() !== address.toLowerCase()) return;
+    // The kernel already dropped datagrams from anyone but the nameserver (connected socket); the
+    // reply must also come on the socket its query left from.
+    if (!p || p.via !== via || p.ns.port !== port || p.ns.host.toLowerCase() !== address.toLowerCase())
+      return;
     if (!sameQuestion(p.query, msg)) {
       this.metrics.upstreamError(p.ns.label, 'bad_reply');
       return;
@@ -138,29 +205,47 @@ export class Forwarder {
         reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: too many queries in flight`));
         return;
       }
+      const via = this.upstream(ns);
+      via.sent++;
+      via.inflight++;
       const id = this.freshId();
       const q = Buffer.from(query);
       writeId(q, id);
+      let done = false;
+      const settle = (): boolean => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        if (this.pending.get(id)?.via === via) this.pending.delete(id);
+        this.settled(via);
+        return true;
+      };
       const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${ns.label}: no answer`));
+        if (settle()) reject(new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${ns.label}: no answer`));
       }, timeoutMs);
       this.pending.set(id, {
         ns,
+        via,
         query: q,
         resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
+          if (settle()) resolve(r);
         },
       });
       this.metrics.upstreamQuery(ns.label, 'udp');
-      this.socket(ns.family).send(q, ns.port, ns.host, (err) => {
-        if (err) {
-          clearTimeout(timer);
-          this.pending.delete(id);
-          reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: ${err.message}`));
+      const fail = (err: Error) => {
+        if (settle()) reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: ${err.message}`));
+      };
+      via.ready.then(() => {
+        if (done) return;
+        try {
+          via.socket.send(q, (err) => {
+            if (err) fail(err);
+          });
+        } catch (err) {
+          // Closed meanwhile (close()): not a rejection nobody handles.
+          fail(err as Error);
         }
-      });
+      }, fail);
     });
   }
 
@@ -207,7 +292,7 @@ export class Forwarder {
 
   close(): void {
     this.closed = true;
-    for (const s of this.sockets.values()) s.close();
+    for (const u of [...this.sockets.values(), ...this.retiring]) this.closeSocket(u);
     this.sockets.clear();
     this.pending.clear();
   }

@@ -15,7 +15,7 @@ import {
   type ZoneOptions,
 } from '../../src/domain/dns-answer.ts';
 import { cacheKey, cacheTtl, clientUdpLimit } from '../../src/domain/dns-cache-policy.ts';
-import { stripEdnsOption, writeId } from '../../src/domain/dns-wire.ts';
+import { countsFit, stripEdnsOption, writeId } from '../../src/domain/dns-wire.ts';
 import { type AnswerCache, copyQuestionName } from './cache.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { DnsMetrics, Outcome } from './metrics.ts';
@@ -97,6 +97,8 @@ export class Resolver {
     }
     let query: dnsPacket.Packet;
     try {
+      // Counts the bytes cannot hold: undecodable, and decoding would allocate for them first.
+      if (!countsFit(msg)) throw new RangeError('section counts exceed the message');
       query = dnsPacket.decode(msg);
     } catch {
       this.metrics.query('NONE', 'malformed', start);
