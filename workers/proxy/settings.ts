@@ -24,6 +24,8 @@ export interface ProxySettings {
   /** A new connection that sends nothing (not even the first bytes of a request) is closed after
    * this long (default 30 s); afterwards the HTTP servers' own idle timeouts apply. */
   firstBytesTimeoutMs?: number;
+  /** Bound on one wait for the token room (default TOKEN_WAIT_MS: its deadline plus 0.5 s). */
+  tokenWaitMs?: number;
   /** Test-only: upstream HTTPS port (default 443). */
   upstreamPort?: number;
   /** Test-only: an extra CA (PEM) trusted besides the system CAs and NODE_EXTRA_CA_CERTS. */
