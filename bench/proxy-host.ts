@@ -4,6 +4,7 @@ import { createLogger } from '../src/log.ts';
 import { Rooms } from '../src/supervisor/rooms.ts';
 import { baseProxySettings } from '../test/helpers/proxy-settings.ts';
 import type { ProxySettings } from '../workers/proxy/settings.ts';
+import { METADATA_BUDGET, type TokenSettings } from '../workers/token/settings.ts';
 
 const a = JSON.parse(process.argv[2]!) as {
   metadataHost: string;
@@ -37,8 +38,8 @@ await rooms.startAll([
       maxConcurrent: 8,
       refreshAheadSec: 300,
       idleSec: 3600,
-      timeoutMs: 5000,
-    },
+      ...METADATA_BUDGET,
+    } satisfies TokenSettings,
   },
   { name: 'proxy', entry: entry('proxy'), settings: proxy, peers: ['token'] },
 ]);

@@ -1,5 +1,5 @@
 // Fake GCE/Cloud Run metadata server: the facts runsd reads at start-up and real RS256 ID tokens,
-// with knobs (latency, errors, outage, token lifetime) and counters for tests and load runs.
+// with knobs (latency, errors, outage, blackhole, token lifetime) and counters for tests and load runs.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { generateSigningKey, type Jwk, publicJwk, type SigningKey, signJwt } from './jwt.ts';
@@ -16,6 +16,7 @@ export interface MetadataOptions {
   latencyMs?: number;
   errorRate?: number;
   outage?: boolean;
+  blackhole?: boolean;
 }
 
 export interface MetadataKnobs {
@@ -25,6 +26,9 @@ export interface MetadataKnobs {
   errorRate: number;
   /** Every connection and request is reset: the server is "down". */
   outage: boolean;
+  /** Connections are accepted and requests read, but nothing is ever sent back (an overloaded or
+   * partitioned host): clients must time out. Outage wins when both are set. */
+  blackhole: boolean;
   /** Lifetime of minted ID tokens (exp - iat); negative mints already expired tokens. */
   tokenLifetimeSec: number;
 }
@@ -34,7 +38,7 @@ export interface MetadataStats {
   identityCalls: Record<string, number>;
   identityInFlight: number;
   identityInFlightMax: number;
-  rejected: { noFlavor: number; badRequest: number; errors: number; outage: number };
+  rejected: { noFlavor: number; badRequest: number; errors: number; outage: number; blackhole: number };
 }
 
 export interface MetadataServer {
@@ -71,6 +75,7 @@ export async function startMetadataServer(opts: MetadataOptions = {}): Promise<M
     latencyMs: opts.latencyMs ?? 0,
     errorRate: opts.errorRate ?? 0,
     outage: opts.outage ?? false,
+    blackhole: opts.blackhole ?? false,
     tokenLifetimeSec: opts.tokenLifetimeSec ?? 3600,
   };
   const key = await generateSigningKey();
@@ -80,7 +85,7 @@ export async function startMetadataServer(opts: MetadataOptions = {}): Promise<M
     identityCalls: {},
     identityInFlight: 0,
     identityInFlightMax: 0,
-    rejected: { noFlavor: 0, badRequest: 0, errors: 0, outage: 0 },
+    rejected: { noFlavor: 0, badRequest: 0, errors: 0, outage: 0, blackhole: 0 },
   });
   let stats = fresh();
   const sub = String(100000000000000000000n + BigInt(facts.projectNumber.replace(/\D/g, '') || '0'));
@@ -111,6 +116,10 @@ export async function startMetadataServer(opts: MetadataOptions = {}): Promise<M
     if (knobs.outage) {
       stats.rejected.outage++;
       req.socket.destroy();
+      return;
+    }
+    if (knobs.blackhole) {
+      stats.rejected.blackhole++; // never answered; close() or the client ends the connection
       return;
     }
     stats.requests++;

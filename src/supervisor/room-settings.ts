@@ -2,7 +2,7 @@
 
 import type { DnsSettings } from '../../workers/dns/settings.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
-import type { TokenSettings } from '../../workers/token/settings.ts';
+import { METADATA_BUDGET, TOKEN_WAIT_MS, type TokenSettings } from '../../workers/token/settings.ts';
 import type { Config } from '../config.ts';
 import type { Plan } from '../domain/activation.ts';
 
@@ -31,7 +31,7 @@ export function tokenSettings(config: Config, upstreams: string[]) {
     maxConcurrent: 8,
     refreshAheadSec: 300,
     idleSec: 3600,
-    timeoutMs: 5000,
+    ...METADATA_BUDGET,
   } satisfies TokenSettings;
 }
 
@@ -53,6 +53,7 @@ export function proxySettings(
     projectNumber: config.projectNumber,
     upstreams,
     ...(config.accessLog ? { accessLog: true } : {}),
+    tokenWaitMs: TOKEN_WAIT_MS,
     // Development only (npm start against the emulator, no root): the front end's port instead of 443.
     ...(config.devUpstreamPort !== null ? { upstreamPort: config.devUpstreamPort } : {}),
   } satisfies ProxySettings;

@@ -210,7 +210,9 @@ function merge(config: Config, got: Facts | null): Facts {
   };
 }
 
-/** Flags first; the metadata server (through the token room) only for what flags did not give. */
+/** Flags first; the metadata server (through the token room) only for what flags did not give.
+ * The wait is bounded twice: the room's facts() fails after its per-call timeouts (~1.2 s for a
+ * silent server, docs/token.md "Timeouts"), and the control call after controlTimeoutMs (3 s). */
 async function initialFacts(config: Config, rooms: Rooms, log: Logger): Promise<Facts> {
   const need = config.region === null || (config.projectNumber === null && config.projectHash === null);
   if (!need || !rooms.names().includes('token')) return merge(config, null);

@@ -132,7 +132,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
 /** The proxy room: upstream names through the original nameservers, tokens from the token room. */
 export async function proxyRoom({ init, log, registry }: RoomContext<ProxySettings>): Promise<RoomHandle> {
   const s = init.settings;
-  const tokens = tokenPeer(init.peers['token']);
+  const tokens = tokenPeer(init.peers['token'], s.tokenWaitMs);
   const base = upstreamLookup(s.upstreams);
   const proxy = await createProxy({
     settings: s,

@@ -26,6 +26,8 @@ export interface ProxySettings {
   firstBytesTimeoutMs?: number;
   /** -access_log: one Cloud Logging httpRequest line per proxied request on stderr. */
   accessLog?: boolean;
+  /** Bound on one wait for the token room (default TOKEN_WAIT_MS: its deadline plus 0.5 s). */
+  tokenWaitMs?: number;
   /** Test-only: upstream HTTPS port (default 443). */
   upstreamPort?: number;
   /** Test-only: an extra CA (PEM) trusted besides the system CAs and NODE_EXTRA_CA_CERTS. */

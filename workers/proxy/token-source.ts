@@ -2,6 +2,7 @@
 // never crosses a thread; a fresh port arrives via attachPeer after the token room restarts.
 import type { MessagePort } from 'node:worker_threads';
 import { createTokenClient, type TokenClient } from '../token/client.ts';
+import { TOKEN_WAIT_MS } from '../token/settings.ts';
 
 export interface TokenPeer {
   client(): TokenClient | null;
@@ -9,13 +10,14 @@ export interface TokenPeer {
   close(): void;
 }
 
-export function tokenPeer(initial: MessagePort | undefined): TokenPeer {
-  let c: TokenClient | null = initial ? createTokenClient(initial) : null;
+/** `timeoutMs`: one wait for the token room (TOKEN_WAIT_MS: the room's own deadline plus 0.5 s). */
+export function tokenPeer(initial: MessagePort | undefined, timeoutMs = TOKEN_WAIT_MS): TokenPeer {
+  let c: TokenClient | null = initial ? createTokenClient(initial, { timeoutMs }) : null;
   return {
     client: () => c,
     attach(port) {
       if (c) c.replacePort(port);
-      else c = createTokenClient(port);
+      else c = createTokenClient(port, { timeoutMs });
     },
     close() {
       c?.close();

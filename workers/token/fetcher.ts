@@ -1,7 +1,10 @@
-// One identity fetch = up to `attempts` metadata calls. Each call takes a p-queue slot, so no more
-// than `maxConcurrent` identity calls are ever in flight; the backoff sleep between attempts holds
-// no slot. Timeouts, network errors, 5xx and 429 are retried with exponential backoff + jitter; a
-// 4xx (or an answer that is not the metadata server's) is reported at once.
+// One identity fetch = up to `attempts` metadata calls, all within `deadlineMs` (the wait for a
+// p-queue slot included). Each call takes a slot, so no more than `maxConcurrent` identity calls are
+// ever in flight; the backoff sleep between attempts holds no slot. Timeouts, network errors, 5xx
+// and 429 are retried with exponential backoff + jitter while the deadline leaves room for another
+// attempt; a 4xx (or an answer that is not the metadata server's) is reported at once. Each call's
+// own timeouts are capped by what is left of the deadline, so a silent metadata server costs the
+// caller `deadlineMs` at most (test/workers/token/blackhole.test.ts).
 import PQueue from 'p-queue';
 import { type BackoffOptions, backoffDelay, jwtExp } from '../../src/domain/token-policy.ts';
 import type { MetadataClient } from './metadata-client.ts';
@@ -17,13 +20,21 @@ export interface Minted {
 export interface FetcherOptions {
   client: MetadataClient;
   maxConcurrent: number;
+  /** Metadata calls per identity fetch at most (default 3). */
   attempts?: number;
+  /** Bound on one identity fetch, every attempt, sleep and queue wait included (default none). */
+  deadlineMs?: number;
   backoff?: BackoffOptions;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
+  /** Monotonic ms for the deadline (default performance.now). */
+  monotonic?: () => number;
   metrics?: TokenMetrics;
 }
+
+/** An attempt given less than this is not worth making: the fetch gives up instead. */
+const MIN_ATTEMPT_MS = 100;
 
 export interface Fetcher {
   mint(audience: string): Promise<Minted>;
@@ -45,31 +56,57 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
 
 export function createFetcher(opts: FetcherOptions): Fetcher {
   const queue = new PQueue({ concurrency: Math.max(1, opts.maxConcurrent) });
-  const attempts = Math.max(1, opts.attempts ?? 4);
-  const backoff = opts.backoff ?? { baseMs: 200, maxMs: 5000 };
+  const attempts = Math.max(1, opts.attempts ?? 3);
+  const deadlineMs = opts.deadlineMs ?? Number.POSITIVE_INFINITY;
+  const backoff = opts.backoff ?? { baseMs: 100, maxMs: 1000 };
   const random = opts.random ?? Math.random;
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
+  const clock = opts.monotonic ?? (() => performance.now());
   const m = opts.metrics;
   const closing = new AbortController();
 
-  const once = (audience: string): Promise<string> =>
-    queue.add(
-      async () => {
-        const end = m?.fetchDuration.startTimer();
-        try {
-          return await opts.client.identity(audience, closing.signal);
-        } finally {
-          end?.();
-        }
-      },
-      { signal: closing.signal },
-    );
+  const once = async (audience: string, budgetMs: number): Promise<string> => {
+    // The deadline bounds the wait for a slot; once running, the call's own timeouts (capped by
+    // the rest of the budget) end it. (p-queue races a running task with `signal` too: hence a
+    // signal that only the wait can trip.)
+    const wait = new AbortController();
+    const waitTimer = Number.isFinite(budgetMs)
+      ? setTimeout(() => wait.abort(new Error('deadline')), Math.max(1, Math.ceil(budgetMs)))
+      : undefined;
+    const queued = clock();
+    try {
+      return await queue.add(
+        async () => {
+          clearTimeout(waitTimer);
+          const end = m?.fetchDuration.startTimer();
+          try {
+            const left = budgetMs - (clock() - queued);
+            return await opts.client.identity(audience, { signal: closing.signal, budgetMs: left });
+          } finally {
+            end?.();
+          }
+        },
+        { signal: AbortSignal.any([closing.signal, wait.signal]) },
+      );
+    } catch (err) {
+      if (closing.signal.aborted || !wait.signal.aborted || err instanceof MetadataError) throw err;
+      // The deadline passed while every slot was taken (by calls to a silent server, most likely).
+      throw new MetadataError(
+        `no identity call slot free within ${Math.round(budgetMs)} ms (all ${queue.pending} taken by calls to ${opts.client.origin})`,
+        { kind: 'timeout' },
+      );
+    } finally {
+      clearTimeout(waitTimer);
+    }
+  };
 
   const mint = async (audience: string): Promise<Minted> => {
+    const started = clock();
+    const left = () => deadlineMs - (clock() - started);
     for (let attempt = 0; ; attempt++) {
       try {
-        const value = await once(audience);
+        const value = await once(audience, left());
         const exp = jwtExp(value);
         if (exp === null) {
           throw new MetadataError(`the identity token for ${audience} carries no readable exp`, {
@@ -86,11 +123,12 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
         m?.fetches.inc({ outcome: 'ok' });
         return { value, expiresAt: exp * 1000 };
       } catch (err) {
-        const again =
-          err instanceof MetadataError && err.retryable && attempt + 1 < attempts && !closing.signal.aborted;
+        const retryable = err instanceof MetadataError && err.retryable && !closing.signal.aborted;
+        const delay = retryable ? backoffDelay(attempt, backoff, random) : 0;
+        const again = retryable && attempt + 1 < attempts && left() - delay >= MIN_ATTEMPT_MS;
         m?.fetches.inc({ outcome: again ? 'retry' : 'error' });
-        if (!again) throw err;
-        await sleep(backoffDelay(attempt, backoff, random), closing.signal);
+        if (!again) throw retryable && attempt > 0 ? afterAttempts(err, attempt + 1, clock() - started) : err;
+        await sleep(delay, closing.signal);
       }
     }
   };
@@ -102,4 +140,11 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
       queue.clear();
     },
   };
+}
+
+/** The last attempt's error, saying how many were made and how long they took in all. */
+function afterAttempts(err: MetadataError, n: number, ms: number): MetadataError {
+  return new MetadataError(`${err.message} (${n} attempts in ${(ms / 1000).toFixed(1)} s)`, err.failure, {
+    cause: err,
+  });
 }

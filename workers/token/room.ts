@@ -21,13 +21,16 @@ export async function setupTokenRoom({
   const metadata = createMetadataClient({
     metadataHost: s.metadataHost,
     upstreams: s.upstreams,
-    timeoutMs: s.timeoutMs,
+    connectTimeoutMs: s.connectTimeoutMs,
+    responseTimeoutMs: s.responseTimeoutMs,
   });
   let cache: TokenCache | null = null;
   const metrics = createTokenMetrics(registry, () => cache?.earliestExpirySec() ?? null);
   const fetcher = createFetcher({
     client: metadata,
     maxConcurrent: s.maxConcurrent,
+    attempts: s.attempts,
+    deadlineMs: s.deadlineMs,
     metrics,
   });
   cache = new TokenCache({

@@ -12,6 +12,7 @@ import { ECHO_PROTO_PATH, type Emulator, startEmulator } from '../../../src/emul
 import { createLogger } from '../../../src/log.ts';
 import { Rooms } from '../../../src/supervisor/rooms.ts';
 import type { ProxySettings } from '../../../workers/proxy/settings.ts';
+import { METADATA_BUDGET, type TokenSettings } from '../../../workers/token/settings.ts';
 import { baseProxySettings } from '../../helpers/proxy-settings.ts';
 
 const run = promisify(execFile);
@@ -50,8 +51,8 @@ async function startRooms(over: Partial<ProxySettings>): Promise<{ rooms: Rooms;
         maxConcurrent: 8,
         refreshAheadSec: 300,
         idleSec: 3600,
-        timeoutMs: 5000,
-      },
+        ...METADATA_BUDGET,
+      } satisfies TokenSettings,
     },
     { name: 'proxy', entry: entry('proxy'), settings: proxy, peers: ['token'] },
   ]);

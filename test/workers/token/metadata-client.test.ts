@@ -35,8 +35,15 @@ const flavored =
   };
 const token = () => fakeJwt({ aud: 'https://a.run.app', exp: Math.floor(Date.now() / 1000) + 3600 });
 
+const timeouts = (ms: number) => ({ connectTimeoutMs: ms, responseTimeoutMs: ms });
+
 function fetcherFor(hostPort: string, registry = new Registry(), timeoutMs = 2000) {
-  const client = createMetadataClient({ metadataHost: hostPort, upstreams: [], timeoutMs });
+  const client = createMetadataClient({
+    metadataHost: hostPort,
+    upstreams: [],
+    connectTimeoutMs: timeoutMs,
+    responseTimeoutMs: timeoutMs,
+  });
   const metrics = createTokenMetrics(registry, () => null);
   const sleeps: number[] = [];
   const f = createFetcher({
@@ -156,7 +163,7 @@ test('metadata.google.internal is resolved through the original nameservers, not
   // Nothing listens on 127.0.0.77:80: the refused connection names the address the upstream gave.
   const dns = await startUpstreamDns({ frontendAddress: '127.0.0.2', metadataAddress: '127.0.0.77' });
   t.after(() => dns.close());
-  const client = createMetadataClient({ metadataHost: null, upstreams: [dns.address], timeoutMs: 2000 });
+  const client = createMetadataClient({ metadataHost: null, upstreams: [dns.address], ...timeouts(2000) });
   t.after(() => client.close());
   assert.equal(client.origin, 'http://metadata.google.internal');
   await assert.rejects(client.get('instance/region'), (err: unknown) => {
@@ -170,7 +177,7 @@ test('metadata.google.internal is resolved through the original nameservers, not
   assert.ok(dns.count((q) => q.name === 'metadata.google.internal') >= 1);
   // An unanswering nameserver: a coded error that says which nameserver was asked.
   dns.knobs.silent = true;
-  const dead = createMetadataClient({ metadataHost: null, upstreams: [dns.address], timeoutMs: 1000 });
+  const dead = createMetadataClient({ metadataHost: null, upstreams: [dns.address], ...timeouts(1000) });
   t.after(() => dead.close());
   await assert.rejects(dead.get('instance/region'), (err: unknown) => {
     assert.ok(err instanceof MetadataError);
@@ -185,7 +192,7 @@ test('the base comes from metadataHost as given (host:port or URL)', async () =>
     ['127.0.0.1:8080', 'http://127.0.0.1:8080'],
     ['http://127.0.0.1:9', 'http://127.0.0.1:9'],
   ] as const) {
-    const c = createMetadataClient({ metadataHost: host, upstreams: [], timeoutMs: 100 });
+    const c = createMetadataClient({ metadataHost: host, upstreams: [], ...timeouts(100) });
     assert.equal(c.origin, want);
   }
 });

@@ -27,7 +27,10 @@ export function tokenSettings(over: Partial<TokenSettings> = {}): TokenSettings 
     maxConcurrent: 8,
     refreshAheadSec: 300,
     idleSec: 3600,
-    timeoutMs: 2000,
+    connectTimeoutMs: 2000,
+    responseTimeoutMs: 2000,
+    attempts: 3,
+    deadlineMs: 10_000,
     ...over,
   };
 }
