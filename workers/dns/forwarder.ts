@@ -8,12 +8,12 @@
 // pick at connect time, and a socket is replaced by a fresh one (a new random port) after
 // ROTATE_QUERIES queries or ROTATE_MS. A reply must match the socket, the ID and the question.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect } from 'node:net';
 import { isTruncatedFlags, rawFlags } from '../../src/domain/dns-answer.ts';
-import { questionNameSpan, readId, writeId } from '../../src/domain/dns-wire.ts';
+import { readId, writeId } from '../../src/domain/dns-wire.ts';
 import type { Nameserver } from '../../src/domain/nameserver.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { DnsMetrics } from './metrics.ts';
+import { sameQuestion, tcpExchange } from './upstream-tcp.ts';
 
 type Crypto = typeof import('node:crypto');
 let crypto: Crypto | undefined;
@@ -55,7 +55,6 @@ export interface ForwarderOptions {
 const MAX_PENDING = 32_768;
 
 /** Largest DNS message over TCP (the 16-bit length prefix). */
-const MAX_TCP_MESSAGE = 65535;
 
 /**
  * A nameserver's socket is replaced (new random source port) after this many queries or this long:
@@ -250,44 +249,10 @@ export class Forwarder {
   }
 
   private tcpAttempt(ns: Nameserver, query: Uint8Array, timeoutMs: number): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const id = this.freshId();
-      const q = Buffer.alloc(query.length + 2);
-      q.writeUInt16BE(query.length, 0);
-      q.set(query, 2);
-      writeId(q.subarray(2), id);
-      this.metrics.upstreamQuery(ns.label, 'tcp');
-      const sock = connect({ host: ns.host, port: ns.port });
-      let buf = Buffer.alloc(0);
-      const finish = (err: Error | null, reply?: Buffer) => {
-        clearTimeout(timer);
-        sock.destroy();
-        if (err) reject(err);
-        else resolve(reply as Buffer);
-      };
-      const timer = setTimeout(
-        () => finish(new RunsdError('RUNSD_UPSTREAM_TIMEOUT', `${ns.label}: no TCP answer`)),
-        timeoutMs,
-      );
-      sock.on('connect', () => sock.write(q));
-      sock.on('error', (e) => finish(new RunsdError('RUNSD_UPSTREAM_CONNECT', `${ns.label}: ${e.message}`)));
-      sock.on('close', () =>
-        finish(new RunsdError('RUNSD_UPSTREAM_RESET', `${ns.label}: closed before answering`)),
-      );
-      sock.on('data', (d) => {
-        buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
-        if (buf.length < 2) return;
-        const len = buf.readUInt16BE(0);
-        if (len > MAX_TCP_MESSAGE || buf.length < 2 + len) return;
-        const reply = buf.subarray(2, 2 + len);
-        if (reply.length < 12 || readId(reply) !== id || !sameQuestion(q.subarray(2), reply)) {
-          this.metrics.upstreamError(ns.label, 'bad_reply');
-          finish(new RunsdError('RUNSD_DNS_UPSTREAM', `${ns.label}: reply does not match the query`));
-          return;
-        }
-        finish(null, Buffer.from(reply));
-      });
-    });
+    this.metrics.upstreamQuery(ns.label, 'tcp');
+    return tcpExchange(ns, query, this.freshId(), timeoutMs, () =>
+      this.metrics.upstreamError(ns.label, 'bad_reply'),
+    );
   }
 
   close(): void {
@@ -296,19 +261,4 @@ export class Forwarder {
     this.sockets.clear();
     this.pending.clear();
   }
-}
-
-/** Same question name (case-insensitive) and type/class. */
-function sameQuestion(query: Uint8Array, reply: Uint8Array): boolean {
-  const a = questionNameSpan(query);
-  const b = questionNameSpan(reply);
-  if (!a || !b || a[1] - a[0] !== b[1] - b[0]) return false;
-  for (let i = 0; i < a[1] - a[0] + 4; i++) {
-    let x = query[a[0] + i] ?? 0;
-    let y = reply[b[0] + i] ?? 0;
-    if (x >= 0x41 && x <= 0x5a) x |= 0x20;
-    if (y >= 0x41 && y <= 0x5a) y |= 0x20;
-    if (x !== y) return false;
-  }
-  return true;
 }
