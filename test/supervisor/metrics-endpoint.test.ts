@@ -68,7 +68,11 @@ test('the metrics endpoint: promtool-clean, build info, exact proxy counts', asy
   // The revision the bundle was built from (or, from source, the checkout's): a commit, or unknown.
   assert.match(/runsd_build_info\{[^}]*revision="([^"]+)"/.exec(text)?.[1] ?? '', /^([0-9a-f]{12}|unknown)$/);
   assert.equal(sample(text, 'runsd_proxy_requests_total', { service: 'hello', code_class: '2xx' }), N);
+  // The first request fetched a token; every later one was answered by the proxy's local mirror.
+  assert.equal(sample(text, 'runsd_token_cache_hits_total', { cache: 'proxy' }), N - 1);
+  assert.equal(sample(text, 'runsd_token_cache_misses_total'), 1);
   // Series that exist before their first event, so rate() sees the first one.
+  assert.equal(sample(text, 'runsd_token_fetches_total', { outcome: 'error' }), 0);
   assert.equal(sample(text, 'runsd_proxy_errors_total', { code: 'RUNSD_UPSTREAM_TIMEOUT' }), 0);
   assert.equal(sample(text, 'runsd_supervisor_room_restarts_total', { room: 'proxy' }), 0);
   assert.equal(sample(text, 'runsd_supervisor_room_restarts_total', { room: 'token' }), 0);

@@ -22,9 +22,12 @@ export class Credentials {
   private readonly tokens: () => TokenSource | null;
   readonly header: AuthHeader;
 
-  constructor(tokens: () => TokenSource | null, header: AuthHeader) {
+  private readonly onMirrorHit: () => void;
+
+  constructor(tokens: () => TokenSource | null, header: AuthHeader, onMirrorHit: () => void = () => {}) {
     this.tokens = tokens;
     this.header = header;
+    this.onMirrorHit = onMirrorHit;
   }
 
   /**
@@ -34,7 +37,10 @@ export class Credentials {
   for(headers: Headers, r: ServiceRoute): string | null | Promise<string> {
     if (hasCredential(headers, this.header)) return null;
     const hot = this.tokens()?.cached?.(r.audience) ?? null;
-    if (hot !== null) return bearer(r, hot);
+    if (hot !== null) {
+      this.onMirrorHit();
+      return bearer(r, hot);
+    }
     return this.token(r.audience).then((t) => bearer(r, t));
   }
 

@@ -2,6 +2,7 @@
 // counter and duration follow OpenTelemetry's http.client.request.duration in meaning (a client's
 // view of each call), with Prometheus names and status classes.
 import { Counter, Gauge, Histogram, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
+import { TOKEN_HITS_HELP } from '../token/metrics.ts';
 import { ANSWERED_CODES } from './errors.ts';
 
 /** Distinct service label values kept; past this, new names count as "-other" (a typo storm or an
@@ -50,6 +51,15 @@ export function proxyMetrics(registry: Registry) {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  // The token client's local mirror answers most token lookups in this room: counted here, merged
+  // with the token room's own hits by the supervisor (one family, label cache).
+  const mirrorHits = new Counter({
+    name: 'runsd_token_cache_hits_total',
+    help: TOKEN_HITS_HELP,
+    labelNames: ['cache'] as const,
+    registers: [registry],
+  });
+  const mirrorHit = mirrorHits.labels('proxy');
   // Every code at 0 from the start: rate() then sees the first error (issue 13).
   for (const code of ANSWERED_CODES) errors.inc({ code }, 0);
   const bounded = (service: string): string => {
@@ -106,6 +116,8 @@ export function proxyMetrics(registry: Registry) {
       registers: [registry],
     }),
     errors,
+    /** A token taken from the local mirror (no round trip to the token room). */
+    mirrorHit: () => mirrorHit.inc(),
   };
 }
 

@@ -50,7 +50,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   let facts = o.facts;
   const router = new Router(s, facts);
   const writeAccess = o.writeAccess ?? ((line: string) => process.stderr.write(line));
-  const credentials = new Credentials(o.tokens, s.authHeader);
+  const credentials = new Credentials(o.tokens, s.authHeader, m.mirrorHit);
   const h1 = new H1Client(o.lookup);
   const secureContext = upstreamSecureContext(s.ca);
   const pool = new UpstreamPool({

@@ -57,7 +57,7 @@ export class TokenCache {
     const e = this.entries.get(audience);
     if (e) e.lastUsed = now;
     if (e && usable(now, e.fetchedAt, e.expiresAt)) {
-      this.o.metrics?.hits.inc();
+      this.o.metrics?.hits.inc({ cache: 'room' });
       // Normally the timer refreshes it; this only covers a lost timer (never bypasses a backoff).
       if (now >= e.refreshAt && !e.refreshing && e.timer === null) this.refresh(audience, e);
       return Promise.resolve({ value: e.value, expiresAt: e.expiresAt });

@@ -1,9 +1,15 @@
 // The token room's metrics, registered in the room's own registry (the supervisor merges rooms).
+
+/** Hits are counted where the cache answers: cache="room" here, cache="proxy" for the proxy's local
+ * mirror (workers/proxy/metrics.ts registers the same name); the supervisor merges the two. */
+export const TOKEN_HITS_HELP =
+  "Token requests answered from a cache: the token room (room) or the proxy's mirror (proxy)";
+
 import { Counter, Gauge, Histogram, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 
 export interface TokenMetrics {
   fetches: Counter<'outcome'>;
-  hits: Counter;
+  hits: Counter<'cache'>;
   misses: Counter;
   refreshes: Counter;
   fetchDuration: Histogram;
@@ -13,7 +19,7 @@ export interface TokenMetrics {
 /** `earliestExpiry` reads its value from `earliest()` at scrape time (seconds, or null = none). */
 export function createTokenMetrics(registry: Registry, earliest: () => number | null): TokenMetrics {
   const registers = [registry];
-  return {
+  const m = {
     fetches: new Counter({
       name: 'runsd_token_fetches_total',
       help: 'Identity (ID token) calls to the metadata server, by outcome (ok, error, retry)',
@@ -22,7 +28,8 @@ export function createTokenMetrics(registry: Registry, earliest: () => number | 
     }),
     hits: new Counter({
       name: 'runsd_token_cache_hits_total',
-      help: 'Token requests answered from the cache',
+      help: TOKEN_HITS_HELP,
+      labelNames: ['cache'],
       registers,
     }),
     misses: new Counter({
@@ -52,4 +59,8 @@ export function createTokenMetrics(registry: Registry, earliest: () => number | 
       },
     }),
   };
+  // Series from the start, so rate() sees the first failure (issue 13).
+  for (const outcome of ['ok', 'error', 'retry']) m.fetches.inc({ outcome }, 0);
+  m.hits.inc({ cache: 'room' }, 0);
+  return m;
 }

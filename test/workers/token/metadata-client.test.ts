@@ -112,9 +112,11 @@ test('a 4xx is reported at once; 5xx and 429 are retried with the backoff schedu
   assert.deepEqual(b.sleeps, [75, 150, 300], 'exponential with jitter (random = 0.5)');
   const json = await b.registry.getMetricsAsJSON();
   const fetches = json.find((m) => m.name === 'runsd_token_fetches_total')!.values;
+  // Every outcome is exported from the start (issue 13): error stays at 0.
   assert.deepEqual(Object.fromEntries(fetches.map((v) => [v.labels['outcome'], v.value])), {
     retry: 3,
     ok: 1,
+    error: 0,
   });
   const hist = json.find((m) => m.name === 'runsd_token_fetch_duration_seconds')!.values;
   assert.equal(
@@ -145,6 +147,7 @@ test('a metadata server that does not answer in time is a timeout (retried)', as
   assert.deepEqual(Object.fromEntries(fetches.map((v) => [v.labels['outcome'], v.value])), {
     retry: 3,
     error: 1,
+    ok: 0,
   });
 });
 
