@@ -32,7 +32,11 @@ export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore
     upstreams.push(ns);
   }
   const cache = new AnswerCache(settings.cacheSize ?? 10_000);
-  const metrics = createDnsMetrics(registry, () => cache.size);
+  const metrics = createDnsMetrics(
+    registry,
+    () => cache.size,
+    upstreams.map((u) => u.label),
+  );
   const forwarder = new Forwarder(
     upstreams,
     { attemptMs: settings.attemptMs ?? 1000, totalMs: settings.totalMs ?? 3000 },

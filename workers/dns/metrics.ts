@@ -37,14 +37,31 @@ const TYPES = new Set([
   'ANY',
 ]);
 
+type UpstreamErrorReason = 'timeout' | 'servfail' | 'refused' | 'bad_reply' | 'network';
+type TcpCloseReason = 'bad_length' | 'idle' | 'too_many';
+const UPSTREAM_ERROR_REASONS: readonly UpstreamErrorReason[] = [
+  'timeout',
+  'servfail',
+  'refused',
+  'bad_reply',
+  'network',
+];
+const TCP_CLOSE_REASONS: readonly TcpCloseReason[] = ['bad_length', 'idle', 'too_many'];
+
 export interface DnsMetrics {
   query(type: string, outcome: Outcome, startNs: bigint): void;
   upstreamQuery(upstream: string, transport: 'udp' | 'tcp'): void;
-  upstreamError(upstream: string, reason: 'timeout' | 'servfail' | 'refused' | 'bad_reply' | 'network'): void;
-  tcpDropped(reason: 'bad_length' | 'idle' | 'too_many'): void;
+  upstreamError(upstream: string, reason: UpstreamErrorReason): void;
+  tcpDropped(reason: TcpCloseReason): void;
 }
 
-export function createDnsMetrics(registry: Registry, cacheSize: () => number): DnsMetrics {
+/** `upstreams`: the nameservers' labels, whose counters (like every reason) start at 0, so rate()
+ * sees the first error (issue 13; test/workers/dns/room.test.ts). */
+export function createDnsMetrics(
+  registry: Registry,
+  cacheSize: () => number,
+  upstreams: readonly string[] = [],
+): DnsMetrics {
   const counter = (c: { name: string; help: string; labelNames: string[] }) =>
     new Counter({ ...c, registers: [registry] });
   const queries = counter({
@@ -84,6 +101,11 @@ export function createDnsMetrics(registry: Registry, cacheSize: () => number): D
     help: 'TCP client connections closed by runsd, by reason',
     labelNames: ['reason'],
   });
+  for (const upstream of upstreams) {
+    for (const transport of ['udp', 'tcp']) upQueries.inc({ upstream, transport }, 0);
+    for (const reason of UPSTREAM_ERROR_REASONS) upErrors.inc({ upstream, reason }, 0);
+  }
+  for (const reason of TCP_CLOSE_REASONS) tcpDrops.inc({ reason }, 0);
   const qChildren = new Map<string, CounterChild>();
   const hChildren = new Map<string, HistogramChild>();
   return {
