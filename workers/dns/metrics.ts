@@ -47,12 +47,16 @@ const UPSTREAM_ERROR_REASONS: readonly UpstreamErrorReason[] = [
   'network',
 ];
 const TCP_CLOSE_REASONS: readonly TcpCloseReason[] = ['bad_length', 'idle', 'too_many'];
+/** RCODE 0-5 by name (RFC 1035 §4.1.1); anything above is OTHER. */
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'OTHER'] as const;
 
 export interface DnsMetrics {
   query(type: string, outcome: Outcome, startNs: bigint): void;
   upstreamQuery(upstream: string, transport: 'udp' | 'tcp'): void;
   upstreamError(upstream: string, reason: UpstreamErrorReason): void;
   tcpDropped(reason: TcpCloseReason): void;
+  /** A reply sent to a client (its RCODE read from the bytes). */
+  response(proto: 'udp' | 'tcp', reply: Uint8Array): void;
 }
 
 /** `upstreams`: the nameservers' labels, whose counters (like every reason) start at 0, so rate()
@@ -106,6 +110,15 @@ export function createDnsMetrics(
     for (const reason of UPSTREAM_ERROR_REASONS) upErrors.inc({ upstream, reason }, 0);
   }
   for (const reason of TCP_CLOSE_REASONS) tcpDrops.inc({ reason }, 0);
+  // Like CoreDNS's coredns_dns_responses_total (rcode), with the transport as its requests' proto.
+  const responses = counter({
+    name: 'runsd_dns_responses_total',
+    help: 'Replies sent to clients, by transport and response code',
+    labelNames: ['proto', 'rcode'],
+  });
+  const rChildren = new Map<string, CounterChild>();
+  for (const proto of ['udp', 'tcp'])
+    for (const rcode of RCODES) rChildren.set(`${proto}|${rcode}`, responses.labels(proto, rcode));
   const qChildren = new Map<string, CounterChild>();
   const hChildren = new Map<string, HistogramChild>();
   return {
@@ -128,5 +141,9 @@ export function createDnsMetrics(
     upstreamQuery: (upstream, transport) => upQueries.inc({ upstream, transport }),
     upstreamError: (upstream, reason) => upErrors.inc({ upstream, reason }),
     tcpDropped: (reason) => tcpDrops.inc({ reason }),
+    response(proto, reply) {
+      const code = (reply[3] ?? 0) & 0x0f;
+      rChildren.get(`${proto}|${RCODES[Math.min(code, RCODES.length - 1)]}`)?.inc();
+    },
   };
 }

@@ -42,12 +42,12 @@ export async function listen(
     try {
       const rp = opts.reusePort === true;
       const idle = opts.tcpIdleMs ?? 10_000;
-      const first = await bindUdp('udp4', opts.host4, opts.port, resolver, rp);
+      const first = await bindUdp('udp4', opts.host4, opts.port, resolver, metrics, rp);
       udp.push(first);
       const port = first.address().port;
       tcp.push(await bindTcp(opts.host4, port, resolver, metrics, idle, rp));
       if (opts.host6) {
-        udp.push(await bindUdp('udp6', opts.host6, port, resolver, rp));
+        udp.push(await bindUdp('udp6', opts.host6, port, resolver, metrics, rp));
         tcp.push(await bindTcp(opts.host6, port, resolver, metrics, idle, rp));
       }
       return { port, close: () => closeAll(udp, tcp) };
@@ -84,6 +84,7 @@ function bindUdp(
   host: string,
   port: number,
   resolver: Resolver,
+  metrics: DnsMetrics,
   reusePort: boolean,
 ): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
@@ -108,9 +109,14 @@ function bindUdp(
         if (r === null) return;
         if (r instanceof Promise)
           r.then((out: Reply) => {
-            if (out) s.send(out, rinfo.port, rinfo.address);
+            if (!out) return;
+            metrics.response('udp', out);
+            s.send(out, rinfo.port, rinfo.address);
           });
-        else s.send(r, rinfo.port, rinfo.address);
+        else {
+          metrics.response('udp', r);
+          s.send(r, rinfo.port, rinfo.address);
+        }
       });
       resolve(s);
     });
@@ -161,6 +167,7 @@ function serveTcp(sock: Socket, resolver: Resolver, metrics: DnsMetrics, idleMs:
   });
   const send = (out: Reply) => {
     if (!out || sock.destroyed) return;
+    metrics.response('tcp', out);
     const frame = Buffer.allocUnsafe(out.length + 2);
     frame.writeUInt16BE(out.length, 0);
     out.copy(frame, 2);

@@ -33,3 +33,23 @@ test('upstream queries and errors per nameserver, and TCP closes per reason, sta
     ],
   );
 });
+
+test('replies are counted by transport and RCODE read from their bytes; every pair exists from the start', async () => {
+  const reg = new MetricsRegistry();
+  const m = createDnsMetrics(reg, () => 0);
+  const reply = (rcode: number) => Uint8Array.from([0x12, 0x34, 0x81, 0x80 | rcode, 0, 1, 0, 0, 0, 0, 0, 0]);
+  m.response('udp', reply(0));
+  m.response('udp', reply(3));
+  m.response('udp', reply(3));
+  m.response('tcp', reply(2));
+  m.response('tcp', reply(9)); // not one of the six named codes
+  const values = (await reg.getMetricsAsJSON()).find((x) => x.name === 'runsd_dns_responses_total')!.values;
+  const v = (proto: string, rcode: string) =>
+    values.find((x) => x.labels['proto'] === proto && x.labels['rcode'] === rcode)?.value;
+  assert.equal(values.length, 2 * 7);
+  assert.equal(v('udp', 'NOERROR'), 1);
+  assert.equal(v('udp', 'NXDOMAIN'), 2);
+  assert.equal(v('tcp', 'SERVFAIL'), 1);
+  assert.equal(v('tcp', 'OTHER'), 1);
+  assert.equal(v('tcp', 'REFUSED'), 0);
+});
