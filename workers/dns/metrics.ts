@@ -116,9 +116,10 @@ export function createDnsMetrics(
     help: 'Replies sent to clients, by transport and response code',
     labelNames: ['proto', 'rcode'],
   });
-  const rChildren = new Map<string, CounterChild>();
+  // Indexed [udp…, tcp…] by RCODE: no string built per reply on the hot path.
+  const rChildren: CounterChild[] = [];
   for (const proto of ['udp', 'tcp'])
-    for (const rcode of RCODES) rChildren.set(`${proto}|${rcode}`, responses.labels(proto, rcode));
+    for (const rcode of RCODES) rChildren.push(responses.labels(proto, rcode));
   const qChildren = new Map<string, CounterChild>();
   const hChildren = new Map<string, HistogramChild>();
   return {
@@ -142,8 +143,8 @@ export function createDnsMetrics(
     upstreamError: (upstream, reason) => upErrors.inc({ upstream, reason }),
     tcpDropped: (reason) => tcpDrops.inc({ reason }),
     response(proto, reply) {
-      const code = (reply[3] ?? 0) & 0x0f;
-      rChildren.get(`${proto}|${RCODES[Math.min(code, RCODES.length - 1)]}`)?.inc();
+      const code = Math.min((reply[3] ?? 0) & 0x0f, RCODES.length - 1);
+      rChildren[(proto === 'udp' ? 0 : RCODES.length) + code]!.inc();
     },
   };
 }
