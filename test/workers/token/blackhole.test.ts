@@ -132,11 +132,10 @@ describe('silent metadata server (production budget)', { concurrency: 4 }, () =>
       assert.deepEqual(err.failure, { kind: 'timeout' });
       assert.ok(r.ms < 3000, `gave up after ${Math.round(r.ms)} ms, deadline 600 ms`);
     }
-    assert.match(
-      rejection(a.result).message,
-      /did not answer .* within (599|600) ms$/,
-      'the one attempt got it all',
-    );
+    // The one attempt got what was left of the 600 ms deadline (the per-call 5000 ms never applied);
+    // a busy machine may have used a few ms before the call started.
+    const within = Number(/did not answer .* within (\d+) ms$/.exec(rejection(a.result).message)?.[1]);
+    assert.ok(within > 400 && within <= 600, `the one attempt got ${within} ms of the 600 ms deadline`);
     assert.match(
       rejection(b.result).message,
       /^no identity call slot free within \d+ ms \(all 1 taken by calls to /,
