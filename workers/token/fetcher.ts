@@ -66,6 +66,12 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
   const m = opts.metrics;
   const closing = new AbortController();
 
+  const slotError = (budgetMs: number) =>
+    new MetadataError(
+      `no identity call slot free within ${Math.round(budgetMs)} ms (all ${queue.pending} taken by calls to ${opts.client.origin})`,
+      { kind: 'timeout' },
+    );
+
   const once = async (audience: string, budgetMs: number): Promise<string> => {
     // The deadline bounds the wait for a slot; once running, the call's own timeouts (capped by
     // the rest of the budget) end it. (p-queue races a running task with `signal` too: hence a
@@ -82,6 +88,9 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
           const end = m?.fetchDuration.startTimer();
           try {
             const left = budgetMs - (clock() - queued);
+            // A slot that came free with (almost) nothing left of the budget: the wait used it up,
+            // and a call of a few ms would only report a time-out that is not the server's.
+            if (left < Math.min(MIN_ATTEMPT_MS, budgetMs / 2)) throw slotError(budgetMs);
             return await opts.client.identity(audience, { signal: closing.signal, budgetMs: left });
           } finally {
             end?.();
@@ -92,10 +101,7 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
     } catch (err) {
       if (closing.signal.aborted || !wait.signal.aborted || err instanceof MetadataError) throw err;
       // The deadline passed while every slot was taken (by calls to a silent server, most likely).
-      throw new MetadataError(
-        `no identity call slot free within ${Math.round(budgetMs)} ms (all ${queue.pending} taken by calls to ${opts.client.origin})`,
-        { kind: 'timeout' },
-      );
+      throw slotError(budgetMs);
     } finally {
       clearTimeout(waitTimer);
     }
