@@ -173,6 +173,11 @@ export function errorReply(query: Packet, rcode: number): Packet {
   return replyBase(query, rcode, false);
 }
 
+/** The RCODE of a raw message (the low 4 bits of its flags; 0 for a message shorter than that). */
+export function rcodeOf(buf: Uint8Array): number {
+  return (buf[3] ?? 0) & 0x0f;
+}
+
 /** Header flags of a raw message, or null when it is shorter than a header. */
 export function rawFlags(buf: Uint8Array): number | null {
   return buf.length < 12 ? null : ((buf[2] ?? 0) << 8) | (buf[3] ?? 0);

@@ -8,7 +8,7 @@
 // pick at connect time, and a socket is replaced by a fresh one (a new random port) after
 // ROTATE_QUERIES queries or ROTATE_MS. A reply must match the socket, the ID and the question.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isTruncatedFlags, rawFlags } from '../../src/domain/dns-answer.ts';
+import { isTruncatedFlags, RCODE, rawFlags, rcodeOf } from '../../src/domain/dns-answer.ts';
 import { readId, writeId } from '../../src/domain/dns-wire.ts';
 import type { Nameserver } from '../../src/domain/nameserver.ts';
 import { RunsdError } from '../../src/errors.ts';
@@ -104,10 +104,10 @@ export class Forwarder {
           fallback = reply;
           reply = await this.tcpAttempt(ns, query, Math.max(1, deadline - Date.now()));
         }
-        const rcode = (reply[3] ?? 0) & 0xf;
-        if (rcode === 2 || rcode === 5) {
+        const rcode = rcodeOf(reply);
+        if (rcode === RCODE.SERVFAIL || rcode === RCODE.REFUSED) {
           // SERVFAIL/REFUSED: another nameserver may do better; keep this one as a last resort.
-          this.metrics.upstreamError(ns.label, rcode === 2 ? 'servfail' : 'refused');
+          this.metrics.upstreamError(ns.label, rcode === RCODE.SERVFAIL ? 'servfail' : 'refused');
           fallback = reply;
           if (i + 1 < n) continue;
           return reply;

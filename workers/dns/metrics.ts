@@ -1,6 +1,8 @@
 // The dns room's metrics: every name is listed in the README and grafana/metrics.txt
 // (test/metrics-docs.test.ts). Label children are cached: the hot path must not build label
 // objects per query.
+
+import { RCODE, rcodeOf } from '../../src/domain/dns-answer.ts';
 import {
   Counter,
   type CounterChild,
@@ -47,8 +49,8 @@ const UPSTREAM_ERROR_REASONS: readonly UpstreamErrorReason[] = [
   'network',
 ];
 const TCP_CLOSE_REASONS: readonly TcpCloseReason[] = ['bad_length', 'idle', 'too_many'];
-/** RCODE 0-5 by name (RFC 1035 §4.1.1); anything above is OTHER. */
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'OTHER'] as const;
+/** RCODE 0-5 by name, in value order (src/domain/dns-answer.ts RCODE); anything above is OTHER. */
+const RCODES = [...Object.keys(RCODE), 'OTHER'];
 
 export interface DnsMetrics {
   query(type: string, outcome: Outcome, startNs: bigint): void;
@@ -143,7 +145,7 @@ export function createDnsMetrics(
     upstreamError: (upstream, reason) => upErrors.inc({ upstream, reason }),
     tcpDropped: (reason) => tcpDrops.inc({ reason }),
     response(proto, reply) {
-      const code = Math.min((reply[3] ?? 0) & 0x0f, RCODES.length - 1);
+      const code = Math.min(rcodeOf(reply), RCODES.length - 1);
       rChildren[(proto === 'udp' ? 0 : RCODES.length) + code]!.inc();
     },
   };

@@ -11,6 +11,7 @@ import {
   opcodeOf,
   RCODE,
   rawFlags,
+  rcodeOf,
   truncatedReply,
   type ZoneOptions,
 } from '../../src/domain/dns-answer.ts';
@@ -169,7 +170,7 @@ export class Resolver {
       const out = Buffer.from(upstream);
       writeId(out, query.id ?? 0);
       copyQuestionName(msg, out);
-      const rcode = (out[3] ?? 0) & 0xf;
+      const rcode = rcodeOf(out);
       this.metrics.query(type, rcode === RCODE.SERVFAIL ? 'servfail' : 'forwarded', start);
       return this.fit(out, query, transport, msg);
     } catch {
