@@ -4,42 +4,27 @@ import { STATUS_CODES } from 'node:http';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import type { Downstream } from './downstream.ts';
 
-/** The codes the proxy answers apps with (x-runsd-error); the errors counter starts each at 0. */
-export const ANSWERED_CODES = [
-  'RUNSD_BAD_HOST',
-  'RUNSD_BAD_REQUEST',
-  'RUNSD_NOT_RELAY',
-  'RUNSD_METHOD',
-  'RUNSD_TOKEN_FETCH',
-  'RUNSD_FACT_MISSING',
-  'RUNSD_UPSTREAM_TIMEOUT',
-  'RUNSD_UPSTREAM_CONNECT',
-  'RUNSD_UPSTREAM_RESET',
-  'RUNSD_UPSTREAM_PROTOCOL',
-] as const satisfies readonly ErrorCode[];
+/** The status of every code the proxy answers apps with (x-runsd-error); anything else is a 500.
+ * A silent token room never reaches here as RUNSD_PORT_TIMEOUT: credential.ts turns every token
+ * failure into RUNSD_TOKEN_FETCH. */
+const STATUS = {
+  RUNSD_BAD_HOST: 400,
+  RUNSD_BAD_REQUEST: 400,
+  RUNSD_NOT_RELAY: 403,
+  RUNSD_METHOD: 405,
+  RUNSD_TOKEN_FETCH: 503,
+  RUNSD_FACT_MISSING: 503,
+  RUNSD_UPSTREAM_TIMEOUT: 504,
+  RUNSD_UPSTREAM_CONNECT: 502,
+  RUNSD_UPSTREAM_RESET: 502,
+  RUNSD_UPSTREAM_PROTOCOL: 502,
+} as const satisfies Partial<Record<ErrorCode, number>>;
+
+/** The codes the proxy answers apps with; the errors counter starts each at 0. */
+export const ANSWERED_CODES = Object.keys(STATUS) as (keyof typeof STATUS)[];
 
 export function statusFor(code: ErrorCode): number {
-  switch (code) {
-    case 'RUNSD_BAD_HOST':
-    case 'RUNSD_BAD_REQUEST':
-      return 400;
-    case 'RUNSD_NOT_RELAY':
-      return 403;
-    case 'RUNSD_METHOD':
-      return 405;
-    case 'RUNSD_TOKEN_FETCH':
-    case 'RUNSD_FACT_MISSING':
-    case 'RUNSD_PORT_TIMEOUT':
-      return 503;
-    case 'RUNSD_UPSTREAM_TIMEOUT':
-      return 504;
-    case 'RUNSD_UPSTREAM_CONNECT':
-    case 'RUNSD_UPSTREAM_RESET':
-    case 'RUNSD_UPSTREAM_PROTOCOL':
-      return 502;
-    default:
-      return 500;
-  }
+  return (STATUS as Partial<Record<ErrorCode, number>>)[code] ?? 500;
 }
 
 const HINT: Partial<Record<ErrorCode, string>> = {
