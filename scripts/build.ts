@@ -9,7 +9,7 @@
 //   stripped) with a Node SEA blob injected by postject. The blob holds dist/runsd.cjs as the main
 //   script (with V8's code cache) and every thread's bundle as an asset (supervisor/entries.ts), so
 //   nothing beside the binary is read at run time.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
@@ -25,6 +25,7 @@ import {
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
+import { gitRevision } from '../src/build-info.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist`;
@@ -41,20 +42,6 @@ const threadEntries = {
   'dns-helper': `${root}workers/dns/helper.ts`,
 };
 
-/** The checkout's revision for runsd_build_info (src/build-info.ts); "unknown" outside git. */
-function revision(): string {
-  try {
-    const r = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-    return r || 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 const cjs: BuildOptions = {
   bundle: true,
   platform: 'node',
@@ -64,7 +51,7 @@ const cjs: BuildOptions = {
   logLevel: 'warning',
   metafile: true,
   format: 'cjs',
-  define: { RUNSD_BUNDLED: 'true', RUNSD_REVISION: JSON.stringify(revision()) },
+  define: { RUNSD_BUNDLED: 'true', RUNSD_REVISION: JSON.stringify(gitRevision(root)) },
   outExtension: { '.js': '.cjs' },
   // import.meta.url is only read on the source paths, which RUNSD_BUNDLED removes.
   logOverride: { 'empty-import-meta': 'silent' },

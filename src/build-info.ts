@@ -18,22 +18,24 @@ let info: BuildInfo | undefined;
 export function buildInfo(): BuildInfo {
   info ??= {
     version: pkg.version,
-    revision: typeof RUNSD_REVISION !== 'undefined' ? RUNSD_REVISION : sourceRevision(),
+    revision:
+      typeof RUNSD_REVISION !== 'undefined'
+        ? RUNSD_REVISION
+        : gitRevision(fileURLToPath(new URL('..', import.meta.url))),
     node_version: process.versions.node,
   };
   return info;
 }
 
-function sourceRevision(): string {
+/** The short revision of the git checkout at `dir` (the build, or a source checkout), else "unknown". */
+export function gitRevision(dir: string): string {
   try {
-    const cwd = fileURLToPath(new URL('..', import.meta.url));
-    return (
-      execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
-        cwd,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() || 'unknown'
-    );
+    const r = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return r || 'unknown';
   } catch {
     return 'unknown';
   }

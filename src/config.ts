@@ -115,12 +115,19 @@ export function parseConfig(
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
 
+  const envFacts: EnvFacts = Object.freeze({
+    kService: str(env['K_SERVICE']),
+    cloudRunJob: str(env['CLOUD_RUN_JOB']),
+    cloudRunWorkerPool: str(env['CLOUD_RUN_WORKER_POOL']),
+    port: str(env['PORT']),
+    staticIdToken: str(env['CLOUD_RUN_ID_TOKEN']),
+    metadataHostEnv: str(env['GCE_METADATA_HOST']) ?? str(env['GCE_METADATA_IP']),
+  });
+  const logFlag = choice('log_format', f.get('log_format') ?? 'text', ['text', 'json', 'auto'] as const);
   const config: Config = {
     verbosity: intFlag('v', f.get('v') ?? '0', 0, 10),
-    logFormat: logFormat(
-      choice('log_format', f.get('log_format') ?? 'text', ['text', 'json', 'auto'] as const),
-      env,
-    ),
+    // auto: Cloud Logging's JSON where Cloud Run collects stderr, text elsewhere.
+    logFormat: logFlag !== 'auto' ? logFlag : cloudRunEnvSignal(envFacts) !== null ? 'json' : 'text',
     domain: normalizeDomain(f.get('domain') ?? 'run.internal.'),
     ndots: intFlag('ndots', f.get('ndots') ?? '4', 1, 15),
     nameserver,
@@ -154,14 +161,7 @@ export function parseConfig(
       str(env['RUNSD_DEV_UPSTREAM_PORT']) === null
         ? null
         : intFlag('RUNSD_DEV_UPSTREAM_PORT (env)', env['RUNSD_DEV_UPSTREAM_PORT']!, 1, 65535),
-    env: Object.freeze({
-      kService: str(env['K_SERVICE']),
-      cloudRunJob: str(env['CLOUD_RUN_JOB']),
-      cloudRunWorkerPool: str(env['CLOUD_RUN_WORKER_POOL']),
-      port: str(env['PORT']),
-      staticIdToken: str(env['CLOUD_RUN_ID_TOKEN']),
-      metadataHostEnv: str(env['GCE_METADATA_HOST']) ?? str(env['GCE_METADATA_IP']),
-    }),
+    env: envFacts,
     childEnv: Object.freeze(childEnv),
     command: Object.freeze([...parsed.rest]),
   };
@@ -171,9 +171,11 @@ export function parseConfig(
   return { kind: 'run', config: Object.freeze(config) };
 }
 
-/** -log_format=auto: Cloud Logging's JSON where Cloud Run collects stderr, text elsewhere. */
-function logFormat(flag: LogFormat | 'auto', env: NodeJS.ProcessEnv): LogFormat {
-  if (flag !== 'auto') return flag;
-  const onCloudRun = [env['K_SERVICE'], env['CLOUD_RUN_JOB'], env['CLOUD_RUN_WORKER_POOL']].some((v) => !!v);
-  return onCloudRun ? 'json' : 'text';
+/** The Cloud Run variable that says this container runs there (a service, job or worker pool), or
+ * null. Activation (src/domain/activation.ts) and -log_format=auto both ask this. */
+export function cloudRunEnvSignal(env: EnvFacts): string | null {
+  if (env.kService) return `K_SERVICE=${env.kService}`;
+  if (env.cloudRunJob) return `CLOUD_RUN_JOB=${env.cloudRunJob}`;
+  if (env.cloudRunWorkerPool) return `CLOUD_RUN_WORKER_POOL=${env.cloudRunWorkerPool}`;
+  return null;
 }

@@ -1,6 +1,6 @@
 // Decides what runsd does in this container: nothing but run the child (off Cloud Run), DNS mode
 // (resolv.conf + DNS + proxy on :80, needs root) or env mode (HTTP_PROXY on a free port). Pure.
-import type { Config } from '../config.ts';
+import { type Config, cloudRunEnvSignal } from '../config.ts';
 import { RunsdError } from '../errors.ts';
 import type { ActiveMode } from './vocabulary.ts';
 
@@ -11,9 +11,8 @@ export type Plan =
   | { active: true; mode: ActiveMode; dns: boolean; proxy: boolean; reason: string };
 
 export function cloudRunSignal(config: Config, nameservers: readonly string[]): string | null {
-  if (config.env.kService) return `K_SERVICE=${config.env.kService}`;
-  if (config.env.cloudRunJob) return `CLOUD_RUN_JOB=${config.env.cloudRunJob}`;
-  if (config.env.cloudRunWorkerPool) return `CLOUD_RUN_WORKER_POOL=${config.env.cloudRunWorkerPool}`;
+  const env = cloudRunEnvSignal(config.env);
+  if (env !== null) return env;
   if (nameservers.includes(METADATA_IP)) return `nameserver ${METADATA_IP} in resolv.conf`;
   if (config.region) return `-gcp_region=${config.region}`;
   return null;

@@ -47,8 +47,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   const s = o.settings;
   const d = withDefaults(s);
   const m = o.metrics;
-  let facts = o.facts;
-  const router = new Router(s, facts);
+  const router = new Router(s, o.facts);
   const writeAccess = o.writeAccess ?? ((line: string) => process.stderr.write(line));
   const credentials = new Credentials(o.tokens, s.authHeader, m.mirrorHit);
   const h1 = new H1Client(o.lookup);
@@ -77,7 +76,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     plain: (ds, r) => forwardPlain(ds, { h1, host: r.host, port: r.port, timeoutMs: d.timeoutMs }),
     metrics: m,
     log: o.log,
-    ...(s.accessLog ? { access: (e: AccessEntry) => writeAccess(accessLine(e, facts.projectId)) } : {}),
+    ...(s.accessLog ? { access: (e: AccessEntry) => writeAccess(accessLine(e, router.projectId)) } : {}),
   });
   const tunnel = {
     router,
@@ -117,10 +116,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
   });
   return {
     ports,
-    setFacts: (f) => {
-      facts = f;
-      router.setFacts(f);
-    },
+    setFacts: (f) => router.setFacts(f),
     async close() {
       await listener.close();
       await pool.close();

@@ -59,6 +59,11 @@ export class Router {
     this.facts = facts;
   }
 
+  /** The project id, once known (the access log's trace names the project). */
+  get projectId(): string | null {
+    return this.facts.projectId;
+  }
+
   /** New facts (region, project number) change every service URL: the cache starts over. */
   setFacts(f: Facts): void {
     this.facts = f;
