@@ -4,13 +4,13 @@
 // are checked.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PROMTOOL } from '../helpers/promtool.ts';
 
 const run = promisify(execFile);
-const PROMTOOL = ['/usr/bin/promtool', '/opt/prometheus/usr/bin/promtool'].find((p) => existsSync(p));
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const RULES = here('../../grafana/alerts.yaml');
 

@@ -4,25 +4,16 @@
 // skips with a message where it is absent).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pkg from '../../package.json' with { type: 'json' };
 import { startEmulator } from '../../src/emulator/index.ts';
+import { freePort } from '../e2e/runsd.ts';
 import { startEnvModeRunsd } from '../helpers/env-mode-runsd.ts';
+import { PROMTOOL } from '../helpers/promtool.ts';
 
 const RUNSD = fileURLToPath(new URL('../../bin/runsd', import.meta.url));
-const PROMTOOL = ['/usr/bin/promtool', '/opt/prometheus/usr/bin/promtool'].find((p) => existsSync(p));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function viaProxy(proxyPort: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
