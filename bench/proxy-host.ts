@@ -3,8 +3,9 @@
 import { createLogger } from '../src/log.ts';
 import { Rooms } from '../src/supervisor/rooms.ts';
 import { baseProxySettings } from '../test/helpers/proxy-settings.ts';
+import { tokenSettings } from '../test/workers/token/room-harness.ts';
 import type { ProxySettings } from '../workers/proxy/settings.ts';
-import { METADATA_BUDGET, type TokenSettings } from '../workers/token/settings.ts';
+import { METADATA_BUDGET } from '../workers/token/settings.ts';
 
 const a = JSON.parse(process.argv[2]!) as {
   metadataHost: string;
@@ -31,15 +32,7 @@ await rooms.startAll([
   {
     name: 'token',
     entry: entry('token'),
-    settings: {
-      metadataHost: a.metadataHost,
-      upstreams: [a.dns],
-      staticToken: null,
-      maxConcurrent: 8,
-      refreshAheadSec: 300,
-      idleSec: 3600,
-      ...METADATA_BUDGET,
-    } satisfies TokenSettings,
+    settings: tokenSettings({ metadataHost: a.metadataHost, upstreams: [a.dns], ...METADATA_BUDGET }),
   },
   { name: 'proxy', entry: entry('proxy'), settings: proxy, peers: ['token'] },
 ]);

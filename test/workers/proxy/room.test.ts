@@ -12,8 +12,9 @@ import { ECHO_PROTO_PATH, type Emulator, startEmulator } from '../../../src/emul
 import { createLogger } from '../../../src/log.ts';
 import { Rooms } from '../../../src/supervisor/rooms.ts';
 import type { ProxySettings } from '../../../workers/proxy/settings.ts';
-import { METADATA_BUDGET, type TokenSettings } from '../../../workers/token/settings.ts';
+import { METADATA_BUDGET } from '../../../workers/token/settings.ts';
 import { baseProxySettings } from '../../helpers/proxy-settings.ts';
+import { tokenSettings } from '../token/room-harness.ts';
 
 const run = promisify(execFile);
 let emu: Emulator;
@@ -44,15 +45,11 @@ async function startRooms(over: Partial<ProxySettings>): Promise<{ rooms: Rooms;
     {
       name: 'token',
       entry: entry('token'),
-      settings: {
+      settings: tokenSettings({
         metadataHost: emu.metadata.hostPort,
         upstreams: [emu.dns.address],
-        staticToken: null,
-        maxConcurrent: 8,
-        refreshAheadSec: 300,
-        idleSec: 3600,
         ...METADATA_BUDGET,
-      } satisfies TokenSettings,
+      }),
     },
     { name: 'proxy', entry: entry('proxy'), settings: proxy, peers: ['token'] },
   ]);
