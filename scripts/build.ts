@@ -23,8 +23,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { gitRevision } from '../src/build-info.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,6 +41,10 @@ const rooms = readdirSync(`${root}workers`).filter((r) => existsSync(`${root}wor
 const threadEntries = {
   ...Object.fromEntries(rooms.map((r) => [r, `${root}workers/${r}/worker.ts`])),
   'dns-helper': `${root}workers/dns/helper.ts`,
+  // runsd loadtest's piscina pool: its task module and piscina's own worker (workers/loadgen/pool-files.ts)
+  'loadtest-task': `${root}workers/loadgen/task.ts`,
+  // (not in piscina's exports map: found beside its main file)
+  'piscina-worker': `${dirname(createRequire(import.meta.url).resolve('piscina'))}/worker.js`,
 };
 
 const cjs: BuildOptions = {
@@ -55,6 +60,9 @@ const cjs: BuildOptions = {
   outExtension: { '.js': '.cjs' },
   // import.meta.url is only read on the source paths, which RUNSD_BUNDLED removes.
   logOverride: { 'empty-import-meta': 'silent' },
+  plugins: [piscinaWorkerPath()],
+  // piscina's optional niceIncrement helper (a native addon, loaded in a try): never used here
+  external: ['@napi-rs/nice'],
 };
 const built = await Promise.all([
   build({ ...cjs, entryPoints: { runsd: `${root}src/main.ts` }, outdir: out }),
@@ -140,6 +148,26 @@ function writeThirdPartyLicenses(inputs: string[]): void {
     `${out}/THIRD_PARTY_LICENSES`,
     `runsd bundles code from these packages (dist/*.cjs, dist/workers/, dist/runsd).\n\n${parts.join('\n')}`,
   );
+}
+
+/**
+ * piscina starts its threads from resolve(__dirname, 'worker.js'), which in a bundle is dist/worker.js
+ * (absent): read the path from globalThis.RUNSD_PISCINA_WORKER (workers/loadgen/pool-files.ts) instead.
+ * A piscina that no longer has that line fails the build rather than the first load test.
+ */
+function piscinaWorkerPath(): Plugin {
+  const line = "(0, node_path_1.resolve)(__dirname, 'worker.js')";
+  return {
+    name: 'piscina-worker-path',
+    setup(b) {
+      b.onLoad({ filter: /piscina[\\/]dist[\\/]index\.js$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!text.includes(line))
+          throw new Error(`build: ${args.path} no longer has ${line}: update piscinaWorkerPath()`);
+        return { contents: text.replace(line, `(globalThis.RUNSD_PISCINA_WORKER ?? ${line})`), loader: 'js' };
+      });
+    },
+  };
 }
 
 /** Runs a build step; its chatter is shown only when it fails. */

@@ -15,10 +15,18 @@ export interface LatencySummary {
   min: number;
   mean: number;
   p50: number;
+  p75: number;
   p90: number;
   p99: number;
+  p999: number;
   max: number;
 }
+
+/** the percentile distribution's points (HdrHistogram's "nines" plot): [percentile, ms] */
+export type PercentileCurve = [number, number][];
+const CURVE = [
+  0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100,
+];
 
 export function createHistogram(): Histogram {
   // 1 µs .. 1 h, auto-resizing past it; JS (not WASM) so it needs no init and no destroy.
@@ -52,8 +60,9 @@ export function mergeWire(parts: readonly WireHistogram[]): Histogram {
 
 const ms = (us: number) => Math.round(us) / 1000;
 
-export function summarize(h: Histogram): LatencySummary {
-  if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
+/** null with no values: there are no percentiles of nothing (never print "p50 0.00 ms") */
+export function summarize(h: Histogram): LatencySummary | null {
+  if (h.totalCount === 0) return null;
   // A percentile reads as its bucket's highest equivalent value, which can pass the exact max.
   const max = h.maxValue;
   const at = (p: number) => ms(Math.min(h.getValueAtPercentile(p), max));
@@ -62,8 +71,16 @@ export function summarize(h: Histogram): LatencySummary {
     min: ms(h.minNonZeroValue),
     mean: ms(h.mean),
     p50: at(50),
+    p75: at(75),
     p90: at(90),
     p99: at(99),
+    p999: at(99.9),
     max: ms(max),
   };
+}
+
+export function percentileCurve(h: Histogram): PercentileCurve {
+  if (h.totalCount === 0) return [];
+  const max = h.maxValue;
+  return CURVE.map((p) => [p, ms(Math.min(p === 0 ? h.minNonZeroValue : h.getValueAtPercentile(p), max))]);
 }

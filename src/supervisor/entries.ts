@@ -45,6 +45,12 @@ export function dnsHelperEntry(): WorkerEntry {
   return bundled ? bundleFile('./dns-helper.cjs') : new URL('../../workers/dns/helper.ts', import.meta.url);
 }
 
+/** An embedded asset of the single executable (only there). */
+export function seaAsset(name: string): string {
+  if (!sea) throw new Error('seaAsset outside the single executable');
+  return sea.getAsset(name, 'utf8');
+}
+
 export function startWorker(entry: WorkerEntry, options: WorkerOptions): Worker {
   if (entry instanceof URL) return new Worker(entry, options);
   // The asset is a CommonJS bundle of only Node built-ins; eval'd worker code gets a require().

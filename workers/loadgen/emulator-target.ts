@@ -10,6 +10,10 @@ import { startEmulator } from '../../src/emulator/index.ts';
 
 export interface EmulatorTarget {
   proxy: string;
+  /** the front end (https://*.run.app goes there: --connect-to), its CA and the metadata server */
+  frontend: { host: string; port: number };
+  caPem: string;
+  metadataHost: string;
   identityCalls(): Record<string, number>;
   close(): Promise<void>;
 }
@@ -85,7 +89,14 @@ export async function startEmulatorTarget(): Promise<EmulatorTarget> {
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(proxy))
       throw new Error(`unexpected HTTP_PROXY from runsd: ${proxy}`);
     child.stdout?.resume();
-    return { proxy, identityCalls: () => emu.metadata.stats().identityCalls, close };
+    return {
+      proxy,
+      frontend: { host: emu.frontend.host, port: emu.frontend.port },
+      caPem: emu.frontend.caPem,
+      metadataHost: emu.metadata.hostPort,
+      identityCalls: () => emu.metadata.stats().identityCalls,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -1,35 +1,42 @@
-// HTTP/1.1 keep-alive client (node:http Agent, one socket per connection); with a proxy, requests go
-// to the proxy in absolute form (`GET http://hello/ HTTP/1.1`), as an app in runsd's env mode sends them.
+// HTTP/1.1 keep-alive client (node:http/https Agent, one socket per connection); with a proxy,
+// requests go to the proxy in absolute form (`GET http://hello/ HTTP/1.1`), as an app in runsd's
+// env mode sends them. The driver times each request; this only reports what came back.
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import https from 'node:https';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
-import { drive } from './drive.ts';
+import { type DriveClock, drive } from './drive.ts';
 import { errorCode, type Outcome, type TaskSpec } from './spec.ts';
+import { dialOf } from './target.ts';
 
-export async function runHttp1(spec: TaskSpec): Promise<TaskResult> {
+export async function runHttp1(
+  spec: TaskSpec,
+  clock: DriveClock,
+  startMs: number,
+  onTick: Parameters<typeof drive>[0]['onTick'],
+): Promise<TaskResult> {
   const url = new URL(spec.url);
-  const via = spec.proxy ? new URL(spec.proxy) : url;
-  const agent = new http.Agent({
-    keepAlive: true,
-    maxSockets: spec.connections,
-    maxFreeSockets: spec.connections,
-  });
-  const body = spec.bodySize > 0 ? Buffer.alloc(spec.bodySize, 'x') : null;
+  const dial = dialOf(spec);
+  const agentOpts = { keepAlive: true, maxSockets: spec.connections, maxFreeSockets: spec.connections };
+  const agent = dial.tls
+    ? new https.Agent({ ...agentOpts, ...(spec.ca ? { ca: spec.ca } : {}), servername: dial.servername })
+    : new http.Agent(agentOpts);
+  const body = spec.body ? Buffer.from(spec.body) : null;
   const headers: Record<string, string> = { host: url.host };
   for (const [k, v] of spec.headers) headers[k] = v;
   if (body) headers['content-length'] = String(body.length);
   const base = {
     agent,
-    host: via.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(via.port || 80),
+    host: dial.host,
+    port: dial.port,
     method: spec.method,
     path: spec.proxy ? url.href : url.pathname + url.search,
     headers,
+    ...(dial.servername ? { servername: dial.servername } : {}),
   };
+  const request = dial.tls ? https.request : http.request;
 
   const send = () =>
     new Promise<Outcome>((resolve) => {
-      const t0 = performance.now();
       let done = false;
       const finish = (o: Outcome) => {
         if (done) return;
@@ -37,7 +44,7 @@ export async function runHttp1(spec: TaskSpec): Promise<TaskResult> {
         clearTimeout(timer);
         resolve(o);
       };
-      const req = http.request(base, (res) => {
+      const req = request(base, (res) => {
         let bytes = 0;
         res.on('data', (c: Buffer) => {
           bytes += c.length;
@@ -48,8 +55,8 @@ export async function runHttp1(spec: TaskSpec): Promise<TaskResult> {
             kind: 'response',
             status: res.statusCode ?? 0,
             runsdError: typeof e === 'string' ? e : null,
+            grpcStatus: null,
             bytes,
-            us: (performance.now() - t0) * 1000,
           });
         });
         res.on('error', (err) => finish({ kind: 'error', code: errorCode(err) }));
@@ -64,5 +71,13 @@ export async function runHttp1(spec: TaskSpec): Promise<TaskResult> {
       req.end(body ?? undefined);
     });
 
-  return drive(spec, spec.connections, send, () => agent.destroy());
+  return drive({
+    plan: { ...spec.plan, startMs },
+    loops: spec.connections,
+    graceMs: spec.graceMs,
+    send,
+    cutAll: () => agent.destroy(),
+    clock,
+    ...(onTick ? { onTick } : {}),
+  });
 }
