@@ -96,12 +96,16 @@ function bad(option: string, value: string, why: string): never {
 /** parseArgs' messages, reworded as one line that names the option */
 function fromParseArgs(err: Error & { code?: string }): LoadgenUsageError {
   const opt = /'(-[^',\s]*)(?:, (--[^'\s]+))?/.exec(err.message);
-  const name = opt?.[2] ?? opt?.[1] ?? '?';
+  const given = opt?.[2] ?? opt?.[1] ?? '?';
+  // a short form is named by its long one (-d → --duration), as the help text does
+  const long = Object.entries(SPEC).find(([, o]) => 'short' in o && `-${o.short}` === given)?.[0];
+  const name = long && long !== 'X' ? `--${long}` : given;
   if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new LoadgenUsageError(`unknown option ${name}`);
   if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return /argument missing/.test(err.message)
-      ? new LoadgenUsageError(`${name} needs a value`)
-      : new LoadgenUsageError(`${name} takes no value`);
+    if (/does not take an argument/.test(err.message)) return new LoadgenUsageError(`${name} takes no value`);
+    if (/ambiguous/.test(err.message))
+      return new LoadgenUsageError(`${name} needs a value (one starting with '-' goes as ${name}=VALUE)`);
+    return new LoadgenUsageError(`${name} needs a value`);
   }
   return new LoadgenUsageError(err.message.split('\n')[0] ?? 'bad arguments');
 }

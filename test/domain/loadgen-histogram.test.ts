@@ -4,6 +4,7 @@ import {
   createHistogram,
   histogramToWire,
   mergeWire,
+  percentileCurve,
   summarize,
 } from '../../src/domain/loadgen-histogram.ts';
 
@@ -14,7 +15,13 @@ test('percentiles of a known distribution (3 significant digits)', () => {
   const h = createHistogram();
   for (let i = 1; i <= 1000; i++) h.recordValue(i * 1000); // 1 ms .. 1000 ms
   const s = summarize(h);
+  assert.ok(s);
   assert.equal(s.count, 1000);
+  within(s.p999, 999, 'p99.9');
+  const curve = percentileCurve(h);
+  assert.deepEqual(curve[0], [0, 1]);
+  assert.deepEqual(curve.at(-1), [100, 1000]);
+  for (let i = 1; i < curve.length; i++) assert.ok(curve[i]![1] >= curve[i - 1]![1], 'the curve never falls');
   within(s.p50, 500, 'p50');
   within(s.p90, 900, 'p90');
   within(s.p99, 990, 'p99');
@@ -63,15 +70,9 @@ test('the wire form keeps the exact max and the counts', () => {
     w.reduce((a, [, n]) => a + n, 0),
     4,
   );
-  assert.deepEqual(summarize(createHistogram()), {
-    count: 0,
-    min: 0,
-    mean: 0,
-    p50: 0,
-    p90: 0,
-    p99: 0,
-    max: 0,
-  });
+  // no values, no percentiles: never a made-up "p50 0.00 ms"
+  assert.equal(summarize(createHistogram()), null);
+  assert.deepEqual(percentileCurve(createHistogram()), []);
 });
 
 test('percentiles never exceed the exact max (bucket upper bounds can)', () => {
@@ -79,6 +80,7 @@ test('percentiles never exceed the exact max (bucket upper bounds can)', () => {
     const h = createHistogram();
     h.recordValueWithCount(v, 100);
     const s = summarize(h);
+    assert.ok(s);
     assert.equal(s.max, v / 1000);
     assert.ok(s.p50 <= s.max && s.p99 <= s.max, JSON.stringify(s));
   }
