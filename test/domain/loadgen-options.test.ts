@@ -59,7 +59,10 @@ test('options are read, short and long forms alike', () => {
     [['--protocol', 'h2c', '--streams', '8', 'http://h/'], { protocol: 'h2c', streams: 8 }],
     [['--protocol', 'h2', 'https://h/'], { protocol: 'h2' }],
     [['--grpc', '/pkg.Svc/Call', 'https://h/'], { grpc: '/pkg.Svc/Call', protocol: 'h2', method: 'POST' }],
-    [['-m', 'post', '--body-size', '1024', 'http://h/'], { method: 'POST', body: { kind: 'size', bytes: 1024 } }],
+    [
+      ['-m', 'post', '--body-size', '1024', 'http://h/'],
+      { method: 'POST', body: { kind: 'size', bytes: 1024 } },
+    ],
     [['-X', 'PUT', '-b', 'hi', 'http://h/'], { method: 'PUT', body: { kind: 'text', text: 'hi' } }],
     [['--body-file', '/tmp/f', 'http://h/'], { body: { kind: 'file', path: '/tmp/f' } }],
     [
@@ -83,7 +86,10 @@ test('options are read, short and long forms alike', () => {
     [['--cacert', '/ca.pem', 'https://h/'], { cacert: '/ca.pem' }],
     [['--compare', 'https://h-1.r.run.app/', 'http://h/'], { compare: 'https://h-1.r.run.app/', rounds: 3 }],
     [['--compare', 'https://u/', '--rounds', '5', 'http://h/'], { rounds: 5 }],
-    [['--timeout', '2', '--json', '--html', 'r.html', '-q', 'http://h/'], { timeoutMs: 2000, json: true, html: 'r.html', quiet: true }],
+    [
+      ['--timeout', '2', '--json', '--html', 'r.html', '-q', 'http://h/'],
+      { timeoutMs: 2000, json: true, html: 'r.html', quiet: true },
+    ],
     [['--emulator'], { emulator: true, url: EMULATOR_URL, proxy: null }],
     [['--emulator', 'http://other/p'], { emulator: true, url: 'http://other/p' }],
     [['--help'], { help: true, url: null }],
@@ -147,7 +153,8 @@ test('every bad option is one line naming it (never parseArgs’ own wording)', 
   for (const [argv, re] of cases) {
     assert.throws(
       () => parseLoadgenArgs(argv),
-      (err: unknown) => err instanceof LoadgenUsageError && re.test(err.message) && !err.message.includes('\n'),
+      (err: unknown) =>
+        err instanceof LoadgenUsageError && re.test(err.message) && !err.message.includes('\n'),
       argv.join(' '),
     );
   }
@@ -155,10 +162,34 @@ test('every bad option is one line naming it (never parseArgs’ own wording)', 
 
 test('--help lists every option the parser accepts', () => {
   for (const flag of [
-    '-c, --connections', '--streams', '-d, --duration', '-n, --requests', '-R, --rate', '--warmup',
-    '-t, --threads', '--timeout', '-m, --method', '-H, --header', '-b, --body', '--body-file', '--body-size',
-    '--protocol', '--grpc', '--proxy', '--token', '--token-file', '--no-token', '--connect-to', '--cacert',
-    '--compare', '--rounds', '--emulator', '--json', '--html', '-q, --quiet', '-h, --help',
+    '-c, --connections',
+    '--streams',
+    '-d, --duration',
+    '-n, --requests',
+    '-R, --rate',
+    '--warmup',
+    '-t, --threads',
+    '--timeout',
+    '-m, --method',
+    '-H, --header',
+    '-b, --body',
+    '--body-file',
+    '--body-size',
+    '--protocol',
+    '--grpc',
+    '--proxy',
+    '--token',
+    '--token-file',
+    '--no-token',
+    '--connect-to',
+    '--cacert',
+    '--compare',
+    '--rounds',
+    '--emulator',
+    '--json',
+    '--html',
+    '-q, --quiet',
+    '-h, --help',
   ])
     assert.ok(USAGE.includes(flag), flag);
 });

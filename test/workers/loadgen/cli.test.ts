@@ -56,6 +56,7 @@ function checkReport(r: LoadReport, seen: Seen): void {
   assert.ok(r.reqPerSec > 0);
   assert.equal(r.bytesIn, s200 * 'hello\n'.length + s503 * 'test: unavailable\n'.length);
   const l = r.latencyMs;
+  assert.ok(l);
   assert.equal(l.count, r.responses);
   assert.ok(
     l.min > 0 && l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max,
@@ -89,12 +90,13 @@ test('HTTP/1.1 keep-alive: counts, statuses, x-runsd-error, percentiles', async 
   const { port } = server.address() as AddressInfo;
   const r = await loadgen([...OPTS, '--header', 'X-Test: yes', `http://127.0.0.1:${port}/p`]);
   checkReport(r, seen);
-  assert.equal(r.threads, 2);
+  assert.equal(r.load.threads, 2);
   assert.deepEqual(r.target, {
     url: `http://127.0.0.1:${port}/p`,
     proxy: null,
     protocol: 'http1',
     method: 'POST',
+    grpc: null,
   });
   assert.ok(connections.size <= 4, `keep-alive: ${connections.size} connections for ${r.responses} requests`);
 });
@@ -172,9 +174,72 @@ test('a bad option: exit status 2 and a message naming it', async () => {
     (err: unknown) => {
       const e = err as { code: number; stderr: string };
       assert.equal(e.code, 2);
-      assert.match(e.stderr, /loadgen: --connections="zero": not a whole number/);
-      assert.match(e.stderr, /usage: npm run loadgen/);
+      assert.equal(
+        e.stderr,
+        'runsd loadtest: --connections="zero": not a whole number (see runsd loadtest --help)\n',
+      );
       return true;
     },
   );
+});
+
+test('unknown flags, short and long: exit 2, one line naming the flag', async () => {
+  for (const [args, line] of [
+    [['-z', 'http://127.0.0.1:1/'], 'unknown option -z'],
+    [['--rate'], '--rate needs a value'],
+    [['--bogus=1', 'http://127.0.0.1:1/'], 'unknown option --bogus'],
+  ] as const) {
+    await assert.rejects(run(process.execPath, [CLI, ...args]), (err: unknown) => {
+      const e = err as { code: number; stderr: string };
+      assert.equal(e.code, 2, args.join(' '));
+      assert.equal(e.stderr, `runsd loadtest: ${line} (see runsd loadtest --help)\n`);
+      return true;
+    });
+  }
+});
+
+test('-n: exactly that many requests; --rate: about that rate; progress lines on stderr (not a TTY)', async (t) => {
+  let seen = 0;
+  const server = http.createServer((_req, res) => {
+    seen++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/`;
+  const counted = JSON.parse(
+    (await run(process.execPath, [CLI, '--json', '-q', '-n', '123', '-c', '3', '-t', '2', url])).stdout,
+  ) as LoadReport;
+  assert.equal(counted.responses, 123);
+  assert.equal(seen, 123);
+  assert.equal(counted.load.requests, 123);
+  seen = 0;
+  // 2.2 s at 50 req/s after a 0.3 s warm-up: ~110 counted, the warm-up's ~15 sent but not counted
+  const { stdout, stderr } = await run(process.execPath, [
+    CLI,
+    '--json',
+    '-R',
+    '50',
+    '-d',
+    '2.2',
+    '--warmup',
+    '0.3',
+    '-c',
+    '2',
+    '-t',
+    '1',
+    url,
+  ]);
+  const r = JSON.parse(stdout) as LoadReport;
+  assert.equal(r.load.model, 'open');
+  assert.equal(r.missed, 0);
+  assert.equal(r.responses, 110);
+  assert.ok(seen >= 110 + 14 && seen <= 110 + 16, `server saw ${seen}`);
+  const lines = stderr.split('\n').filter(Boolean);
+  assert.ok(lines.length >= 2, stderr);
+  for (const l of lines)
+    assert.match(l, /^(run|warm-up) +\d+ s +\d+ req\/s {2}\d+ errors {2}p99 (–|[\d.]+ ms)$/);
+  assert.doesNotMatch(stderr, /\r|\x1b/, 'no terminal codes when stderr is not a TTY');
+  assert.ok(r.timeline.length >= 2, JSON.stringify(r.timeline));
 });
