@@ -36,7 +36,7 @@ export function lineChart(c: ChartSpec): string {
   const W = c.width ?? 720;
   const H = c.height ?? 260;
   const L = 60;
-  const R = 16;
+  const R = 36;
   const T = 28;
   const B = 40;
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));

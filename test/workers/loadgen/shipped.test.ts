@@ -1,0 +1,57 @@
+// `runsd loadtest` as shipped: the launcher (bin/runsd, on the bundle), `node dist/runsd.cjs` and the
+// single executable dist/runsd — each runs its piscina pool from its own files (the executable:
+// from its embedded assets, written to a temp directory for the run and removed after it).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import type { LoadReport } from '../../../src/domain/loadgen-report.ts';
+import { DIST, ROOT, requireBuilt, SEA } from '../../helpers/dist.ts';
+
+const run = promisify(execFile);
+const leftovers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('runsd-loadtest-'));
+
+test('runsd loadtest from bin/runsd, the bundle and the single executable', async (t) => {
+  let seen = 0;
+  const server = http.createServer((_req, res) => {
+    seen++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const bundle = requireBuilt(join(DIST, 'runsd.cjs'));
+  const ways: [string, string, string[]][] = [
+    ['bin/runsd', join(ROOT, 'bin/runsd'), []],
+    ['node dist/runsd.cjs', process.execPath, [bundle]],
+    ['dist/runsd', requireBuilt(SEA), []],
+  ];
+  const before = leftovers();
+  for (const [name, file, pre] of ways) {
+    seen = 0;
+    const { stdout } = await run(
+      file,
+      [...pre, 'loadtest', '--json', '-q', '-n', '40', '-c', '2', '-t', '2', url],
+      {
+        timeout: 60_000,
+        env: { ...process.env, RUNSD_FROM_SOURCE: '' },
+      },
+    );
+    const r = JSON.parse(stdout) as LoadReport;
+    assert.equal(r.schema, 'runsd-loadtest/1', name);
+    assert.deepEqual(r.statuses, { '200': 40 }, name);
+    assert.equal(seen, 40, name);
+    const help = await run(file, [...pre, 'loadtest', '--help']);
+    assert.match(help.stdout, /^usage: runsd loadtest/, name);
+    await assert.rejects(run(file, [...pre, 'loadtest', '--nope', url]), (err: unknown) => {
+      assert.equal((err as { code: number }).code, 2, name);
+      return true;
+    });
+  }
+  assert.deepEqual(leftovers(), before, 'the executable removes its temp files');
+});
