@@ -44,6 +44,22 @@ export interface TaskResult {
   timeline: Tick[];
 }
 
+/** a task that has recorded nothing yet */
+export function emptyResult(): TaskResult {
+  return {
+    latency: [],
+    statuses: {},
+    grpcStatuses: {},
+    runsdErrors: {},
+    errors: {},
+    abandoned: 0,
+    missed: 0,
+    bytesIn: 0,
+    elapsedMs: 0,
+    timeline: [],
+  };
+}
+
 export interface LoadSettings {
   model: 'closed' | 'open';
   connections: number;

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  EMULATOR_URL,
-  type LoadgenOptions,
-  LoadgenUsageError,
-  parseLoadgenArgs,
-  USAGE,
-  wireProtocol,
-} from '../../src/domain/loadgen-options.ts';
+import * as O from '../../src/domain/loadgen-options.ts';
+
+const { EMULATOR_URL, LoadgenUsageError, parseLoadgenArgs, USAGE, wireProtocol } = O;
+type LoadgenOptions = O.LoadgenOptions;
 
 test('defaults', () => {
   const o = parseLoadgenArgs(['http://127.0.0.1:8080/x?y=1'], 4);

@@ -1,23 +1,11 @@
 // Task results and run settings for the load generator's pure tests.
 import { createHistogram, histogramToWire } from '../../src/domain/loadgen-histogram.ts';
-import type { LoadReport, TaskResult } from '../../src/domain/loadgen-report.ts';
+import { emptyResult, type LoadReport, type TaskResult } from '../../src/domain/loadgen-report.ts';
 
 export function task(latenciesMs: number[], over: Partial<TaskResult> = {}): TaskResult {
   const h = createHistogram();
   for (const ms of latenciesMs) h.recordValue(ms * 1000);
-  return {
-    latency: histogramToWire(h),
-    statuses: {},
-    grpcStatuses: {},
-    runsdErrors: {},
-    errors: {},
-    abandoned: 0,
-    missed: 0,
-    bytesIn: 0,
-    elapsedMs: 1000,
-    timeline: [],
-    ...over,
-  };
+  return { ...emptyResult(), elapsedMs: 1000, latency: histogramToWire(h), ...over };
 }
 
 export const meta: Pick<LoadReport, 'target' | 'load'> = {

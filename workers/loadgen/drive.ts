@@ -5,9 +5,9 @@
 // deadline + graceMs whatever is still in flight is cut (`cutAll` destroys the sockets), so a task
 // always ends. The clock is injected: test/workers/loadgen/drive.test.ts runs this on a fake one.
 import { createHistogram, histogramToWire } from '../../src/domain/loadgen-histogram.ts';
-import type { TaskResult, Tick } from '../../src/domain/loadgen-report.ts';
+import { emptyResult, type TaskResult, type Tick } from '../../src/domain/loadgen-report.ts';
 import { Schedule, type SchedulePlan } from '../../src/domain/loadgen-schedule.ts';
-import type { Outcome } from './spec.ts';
+import type { Outcome, TaskSpec } from './spec.ts';
 
 export interface DriveClock {
   now(): number;
@@ -38,18 +38,7 @@ export async function drive(o: DriveOptions): Promise<TaskResult> {
   let intervalResponses = 0;
   let intervalErrors = 0;
   let intervalStart = schedule.measureFrom;
-  const result: TaskResult = {
-    latency: [],
-    statuses: {},
-    grpcStatuses: {},
-    runsdErrors: {},
-    errors: {},
-    abandoned: 0,
-    missed: 0,
-    bytesIn: 0,
-    elapsedMs: 0,
-    timeline: [],
-  };
+  const result = emptyResult();
   let lastDone = schedule.measureFrom;
   let cut = false;
   const inc = (r: Record<string, number>, k: string) => {
@@ -143,4 +132,30 @@ export async function drive(o: DriveOptions): Promise<TaskResult> {
   result.latency = histogramToWire(total);
   result.elapsedMs = Math.max(0, end - schedule.measureFrom);
   return result;
+}
+
+/** What a client's run gets besides its spec: the clock, the task's start, where ticks go. */
+export interface ClientContext {
+  clock: DriveClock;
+  startMs: number;
+  onTick?: (tick: Tick) => void;
+}
+
+/** A client's share of the task: its senders (connections × streams) driven on the task's plan. */
+export function driveTask(
+  spec: TaskSpec,
+  ctx: ClientContext,
+  loops: number,
+  send: () => Promise<Outcome>,
+  cutAll: () => void,
+): Promise<TaskResult> {
+  return drive({
+    plan: { ...spec.plan, startMs: ctx.startMs },
+    loops,
+    graceMs: spec.graceMs,
+    send,
+    cutAll,
+    clock: ctx.clock,
+    ...(ctx.onTick ? { onTick: ctx.onTick } : {}),
+  });
 }

@@ -7,7 +7,7 @@
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
-import { type DriveClock, drive } from './drive.ts';
+import { type ClientContext, driveTask } from './drive.ts';
 import { errorCode, type Outcome, type TaskSpec } from './spec.ts';
 import { dialOf } from './target.ts';
 
@@ -19,12 +19,7 @@ export function grpcFrame(msg: Uint8Array): Buffer {
   return out;
 }
 
-export async function runH2(
-  spec: TaskSpec,
-  clock: DriveClock,
-  startMs: number,
-  onTick: Parameters<typeof drive>[0]['onTick'],
-): Promise<TaskResult> {
+export async function runH2(spec: TaskSpec, ctx: ClientContext): Promise<TaskResult> {
   const url = new URL(spec.url);
   const dial = dialOf(spec);
   const body = spec.grpc
@@ -139,13 +134,5 @@ export async function runH2(
     for (const s of sessions) s?.destroy();
     sessions.fill(null);
   };
-  return drive({
-    plan: { ...spec.plan, startMs },
-    loops: spec.connections * spec.streams,
-    graceMs: spec.graceMs,
-    send,
-    cutAll,
-    clock,
-    ...(onTick ? { onTick } : {}),
-  });
+  return driveTask(spec, ctx, spec.connections * spec.streams, send, cutAll);
 }

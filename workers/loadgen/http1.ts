@@ -4,16 +4,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
-import { type DriveClock, drive } from './drive.ts';
+import { type ClientContext, driveTask } from './drive.ts';
 import { errorCode, type Outcome, type TaskSpec } from './spec.ts';
 import { dialOf } from './target.ts';
 
-export async function runHttp1(
-  spec: TaskSpec,
-  clock: DriveClock,
-  startMs: number,
-  onTick: Parameters<typeof drive>[0]['onTick'],
-): Promise<TaskResult> {
+export async function runHttp1(spec: TaskSpec, ctx: ClientContext): Promise<TaskResult> {
   const url = new URL(spec.url);
   const dial = dialOf(spec);
   const agentOpts = { keepAlive: true, maxSockets: spec.connections, maxFreeSockets: spec.connections };
@@ -71,13 +66,5 @@ export async function runHttp1(
       req.end(body ?? undefined);
     });
 
-  return drive({
-    plan: { ...spec.plan, startMs },
-    loops: spec.connections,
-    graceMs: spec.graceMs,
-    send,
-    cutAll: () => agent.destroy(),
-    clock,
-    ...(onTick ? { onTick } : {}),
-  });
+  return driveTask(spec, ctx, spec.connections, send, () => agent.destroy());
 }

@@ -5,7 +5,6 @@
 // + STUCK_MS) is given up.
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { WireProtocol } from '../../src/domain/loadgen-options.ts';
 import type { LoadSettings, TaskResult, Tick } from '../../src/domain/loadgen-report.ts';
 import { poolFiles } from './pool-files.ts';
 import type { TaskSpec } from './spec.ts';
@@ -17,17 +16,11 @@ const STUCK_MS = 5000;
 // task's clock starts when the task does.
 const STARTUP_ALLOWANCE_MS = 15_000;
 
-export interface RunTarget {
-  url: string;
-  proxy: string | null;
-  protocol: WireProtocol;
-  grpc: string | null;
-  method: string;
-  headers: [string, string][];
-  body: Uint8Array | null;
-  connectTo: TaskSpec['connectTo'];
-  ca: string | null;
-}
+/** what to load: the task spec's request half (the load half comes from LoadSettings) */
+export type RunTarget = Pick<
+  TaskSpec,
+  'url' | 'proxy' | 'protocol' | 'grpc' | 'method' | 'headers' | 'body' | 'connectTo' | 'ca'
+>;
 
 /** n split into k near-equal parts */
 export function split(n: number, k: number): number[] {

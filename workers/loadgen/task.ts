@@ -27,7 +27,7 @@ export default async function loadTask({ spec, progress }: TaskInput): Promise<T
   const onTick = (tick: Tick) => progress.postMessage(tick);
   try {
     const run = spec.protocol === 'http1' ? runHttp1 : runH2;
-    return await run(spec, realClock, realClock.now(), onTick);
+    return await run(spec, { clock: realClock, startMs: realClock.now(), onTick });
   } finally {
     progress.close();
   }
