@@ -70,4 +70,4 @@ for (const v of dashboard.templating.list) {
 const scrape = await (await fetch(metricsUrl)).text();
 const families = [...scrape.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
 const samples = scrape.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-process.stdout.write(`${JSON.stringify({ panels, variables, families, samples })}\n`);
+process.stdout.write(`${JSON.stringify({ panels, variables, families, samples, scrape })}\n`);

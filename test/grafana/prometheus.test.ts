@@ -4,9 +4,10 @@
 // UDP and TCP, a 5xx from the service, an error runsd answers itself). Then every expression of
 // every panel, with Grafana's variables substituted, must parse and return at least one series.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PROMETHEUS } from '../helpers/promtool.ts';
+import { PROMETHEUS, PROMTOOL } from '../helpers/promtool.ts';
 import { runInTestbed, testbedAvailable } from '../helpers/testbed.ts';
 
 const NODE = process.execPath;
@@ -68,6 +69,7 @@ interface Result {
   variables: Record<string, string[]>;
   families: [string, string][];
   samples: string[];
+  scrape: string;
 }
 
 test('every panel expression returns a series from a real Prometheus scraping runsd', { skip }, async (t) => {
@@ -101,6 +103,13 @@ test('every panel expression returns a series from a real Prometheus scraping ru
   for (const outcome of ['local', 'forwarded', 'nxdomain'])
     assert.ok(value('Queries by where the answer came from', 'A', { outcome })[0]! > 0, outcome);
   assert.ok(value('Responses by RCODE and transport', 'A', { proto: 'tcp', rcode: 'NOERROR' })[0]! > 0);
+
+  // After all that traffic the exposition is still clean (promtool prints each problem, exits 1).
+  if (PROMTOOL)
+    assert.equal(
+      execFileSync(PROMTOOL, ['check', 'metrics'], { input: out.scrape, encoding: 'utf8' }).trim(),
+      '',
+    );
 
   // For the record (the issue's closing note): the families and one scrape's size.
   const runsd = out.families.filter(([n]) => n!.startsWith('runsd_') && !/^runsd_(nodejs|process)_/.test(n!));
