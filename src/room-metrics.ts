@@ -81,7 +81,10 @@ abstract class Metric<L extends string, V> {
   protected abstract readonly type: Entry['type'];
 
   json(): Entry {
-    this.collectFn?.();
+    if (this.collectFn) this.collectFn();
+    // Like prom-client: a metric without labels is 0 until its first event, not absent (a
+    // dashboard's rate() and an alert's increase() then see the first one; issue 13).
+    else if (this.labelNames.length === 0 && this.series.size === 0) this.at(undefined);
     return { help: this.help, name: this.name, type: this.type, values: this.values(), aggregator: 'sum' };
   }
 }

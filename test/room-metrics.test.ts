@@ -79,6 +79,21 @@ test('the same operations give the same Prometheus text as prom-client', async (
   assert.match(got, /t_requests_total\{service="hello",code="2xx"\} 5/);
 });
 
+test('metrics never touched: without labels they are 0 (as prom-client), with labels absent', async () => {
+  const { theirs, ours } = both((k, r) => {
+    new k.Counter({ name: 'u_total', help: 'h', registers: [r] });
+    new k.Gauge({ name: 'u_gauge', help: 'h', registers: [r] });
+    new k.Histogram({ name: 'u_seconds', help: 'h', buckets: [1], registers: [r] });
+    new k.Counter({ name: 'l_total', help: 'h', labelNames: ['x'], registers: [r] });
+  });
+  const want = await render([await theirs.getMetricsAsJSON()]);
+  const got = await render([await ours.getMetricsAsJSON()]);
+  assert.equal(got, want);
+  assert.match(got, /^u_total 0$/m);
+  assert.match(got, /^u_seconds_count 0$/m);
+  assert.doesNotMatch(got, /^l_total/m);
+});
+
 test('collect() runs at every export; reset() inside it replaces the values', async () => {
   const r = new MetricsRegistry();
   let n = 0;

@@ -25,6 +25,7 @@ interface Panel {
   targets?: Target[];
   panels?: Panel[];
   gridPos?: { h: number; w: number; x: number; y: number };
+  fieldConfig?: { defaults?: { unit?: string } };
 }
 interface Variable {
   name: string;
@@ -82,10 +83,10 @@ test('the README metrics table lists exactly the names in metrics.txt', () => {
   assert.deepEqual([...table].sort(), [...listed].sort());
 });
 
-test('dashboard header: schemaVersion ~39, uid, Proxy/Token/DNS/Supervisor rows', () => {
+test('dashboard header: schemaVersion ~39, uid, a top row then one row per room', () => {
   assert.ok(dashboard.schemaVersion >= 36 && dashboard.schemaVersion <= 41, `${dashboard.schemaVersion}`);
   assert.equal(dashboard.uid, 'runsd');
-  assert.deepEqual(rows, ['Proxy', 'Token', 'DNS', 'Supervisor']);
+  assert.deepEqual(rows, ['At a glance', 'Proxy', 'Token', 'DNS', 'Supervisor']);
   const ids = dashboard.panels.map((p) => p.id);
   assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
 });
@@ -142,6 +143,64 @@ test('every runsd_ name in a panel expr is listed in metrics.txt, and every seri
       }
     }
   }
+});
+
+/** The panels under each row, in order. */
+function byRow(): Map<string, Panel[]> {
+  const out = new Map<string, Panel[]>();
+  let cur: Panel[] = [];
+  for (const p of dashboard.panels) {
+    if (p.type === 'row') {
+      cur = [...(p.panels ?? [])];
+      out.set(p.title ?? '', cur);
+    } else cur.push(p);
+  }
+  return out;
+}
+
+test('the top row: requests/s, error %, p99, token expiry, rooms up — stat panels on one line', () => {
+  const top = byRow().get('At a glance') ?? [];
+  assert.deepEqual(
+    top.map((p) => [p.title, p.type, unitOf(p)]),
+    [
+      ['Requests/s', 'stat', 'reqps'],
+      ['Error %', 'stat', 'percentunit'],
+      ['p99 latency', 'stat', 's'],
+      ['Token expiry', 'stat', 's'],
+      ['Rooms up', 'stat', 'short'],
+    ],
+  );
+  assert.ok(new Set(top.map((p) => p.gridPos?.y)).size === 1, 'all on one line');
+  assert.equal(
+    top.reduce((w, p) => w + (p.gridPos?.w ?? 0), 0),
+    24,
+    'they fill the width',
+  );
+});
+
+const unitOf = (p: Panel) => p.fieldConfig?.defaults?.unit;
+
+test('units follow the query: quantiles in seconds, rates per second, ratios in percent', () => {
+  for (const p of panels) {
+    const exprs = (p.targets ?? []).map((t) => t.expr ?? '');
+    const unit = unitOf(p);
+    const what = `panel "${p.title}" (${unit})`;
+    assert.ok(unit, `${what} has a unit`);
+    if (exprs.every((e) => e.startsWith('histogram_quantile('))) assert.equal(unit, 's', what);
+    else if (exprs.some((e) => / \/ /.test(e))) assert.match(unit!, /^(percentunit|s)$/, what);
+    else if (exprs.every((e) => /\brate\(/.test(e)))
+      assert.match(unit!, /^(reqps|ops|percentunit)$/, `${what}: a rate is per second`);
+  }
+});
+
+test('no panel depends on the zoom: rates over $__rate_interval, counts over a fixed window', () => {
+  for (const p of panels)
+    for (const t of p.targets ?? []) {
+      const expr = t.expr ?? '';
+      assert.ok(!expr.includes('$__interval'), `panel "${p.title}": $__interval changes with zoom`);
+      // increase() over the rate interval counts per step: its value moves with the zoom.
+      assert.ok(!/increase\([^)]*\[\$__rate_interval\]/.test(expr), `panel "${p.title}": ${expr}`);
+    }
 });
 
 test('every name in metrics.txt is charted by at least one panel', () => {

@@ -55,6 +55,13 @@ export async function gauge(f: Fixture, name: string): Promise<number> {
   return Number(line?.split(' ')[1] ?? 'NaN');
 }
 
+/** One labelled series of a counter, e.g. counted(f, 'runsd_proxy_upstream_connections_total', { event: 'h2' }). */
+export async function counted(f: Fixture, name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await f.registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, want]) => x.labels[k] === want));
+  return v?.value ?? Number.NaN;
+}
+
 export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {

@@ -94,6 +94,7 @@ export class Forwarder {
       const idx = (this.preferred + i) % n;
       const ns = this.upstreams[idx] as Nameserver;
       const budget = Math.min(this.opts.attemptMs, remaining);
+      const start = process.hrtime.bigint();
       try {
         let reply = overTcp
           ? await this.tcpAttempt(ns, query, budget)
@@ -104,6 +105,7 @@ export class Forwarder {
           fallback = reply;
           reply = await this.tcpAttempt(ns, query, Math.max(1, deadline - Date.now()));
         }
+        this.metrics.upstreamReply(ns.label, reply, start);
         const rcode = rcodeOf(reply);
         if (rcode === RCODE.SERVFAIL || rcode === RCODE.REFUSED) {
           // SERVFAIL/REFUSED: another nameserver may do better; keep this one as a last resort.

@@ -56,6 +56,8 @@ export interface DnsMetrics {
   query(type: string, outcome: Outcome, startNs: bigint): void;
   upstreamQuery(upstream: string, transport: 'udp' | 'tcp'): void;
   upstreamError(upstream: string, reason: UpstreamErrorReason): void;
+  /** One attempt at a nameserver that got a reply (UDP, or UDP then TCP when truncated). */
+  upstreamReply(upstream: string, reply: Uint8Array, startNs: bigint): void;
   tcpDropped(reason: TcpCloseReason): void;
   /** A reply sent to a client (its RCODE read from the bytes). */
   response(proto: 'udp' | 'tcp', reply: Uint8Array): void;
@@ -102,6 +104,14 @@ export function createDnsMetrics(
     help: 'Failed upstream attempts, by upstream and reason',
     labelNames: ['upstream', 'reason'],
   });
+  // Like CoreDNS's coredns_forward_request_duration_seconds{to, rcode}.
+  const upDuration = new Histogram({
+    name: 'runsd_dns_upstream_duration_seconds',
+    help: 'Time from sending a query to an original nameserver to its reply, by upstream and response code',
+    labelNames: ['upstream', 'rcode'],
+    buckets: [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   const tcpDrops = counter({
     name: 'runsd_dns_tcp_connections_closed_total',
     help: 'TCP client connections closed by runsd, by reason',
@@ -143,6 +153,10 @@ export function createDnsMetrics(
     },
     upstreamQuery: (upstream, transport) => upQueries.inc({ upstream, transport }),
     upstreamError: (upstream, reason) => upErrors.inc({ upstream, reason }),
+    upstreamReply(upstream, reply, startNs) {
+      const rcode = RCODES[Math.min(rcodeOf(reply), RCODES.length - 1)] as string;
+      upDuration.observe({ upstream, rcode }, Number(process.hrtime.bigint() - startNs) / 1e9);
+    },
     tcpDropped: (reason) => tcpDrops.inc({ reason }),
     response(proto, reply) {
       const code = Math.min(rcodeOf(reply), RCODES.length - 1);

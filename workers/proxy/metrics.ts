@@ -4,6 +4,7 @@
 import { Counter, Gauge, Histogram, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { TOKEN_HITS_HELP } from '../token/metrics.ts';
 import { ANSWERED_CODES } from './errors.ts';
+import { UPSTREAM_EVENTS, type UpstreamEvent } from './upstream-pool.ts';
 
 /** Distinct service label values kept; past this, new names count as "-other" (a typo storm or an
  * app calling many names must not grow the series without bound). */
@@ -60,6 +61,13 @@ export function proxyMetrics(registry: Registry) {
     registers: [registry],
   });
   const mirrorHit = mirrorHits.labels('proxy');
+  const connections = new Counter({
+    name: 'runsd_proxy_upstream_connections_total',
+    help: 'Upstream connection events: opened as h2 or http1, failed (timeout, tls_failed, connect_failed), h2 session ended (session_error, idle_closed)',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  for (const event of UPSTREAM_EVENTS) connections.inc({ event }, 0);
   // Every code at 0 from the start: rate() then sees the first error (issue 13).
   for (const code of ANSWERED_CODES) errors.inc({ code }, 0);
   const bounded = (service: string): string => {
@@ -116,6 +124,7 @@ export function proxyMetrics(registry: Registry) {
       registers: [registry],
     }),
     errors,
+    connection: (event: UpstreamEvent) => connections.inc({ event }),
     /** A token taken from the local mirror (no round trip to the token room). */
     mirrorHit: () => mirrorHit.inc(),
   };

@@ -57,7 +57,11 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     lookup: o.lookup,
     secureContext,
     connectTimeoutMs: d.connectTimeoutMs,
-    events: { sessions: (n) => m.upstreamSessions.inc(n), goaway: () => m.goaways.inc() },
+    events: {
+      sessions: (n) => m.upstreamSessions.inc(n),
+      goaway: () => m.goaways.inc(),
+      connection: m.connection,
+    },
   });
   const handle = createHandler({
     router,

@@ -11,6 +11,19 @@ import { http2 as loadHttp2, https as loadHttps, tls as loadTls } from './builti
 
 export type Upstream = { kind: 'h2'; session: http2.ClientHttp2Session } | { kind: 'h1'; agent: https.Agent };
 
+/** What happened to an upstream connection: opened as h2 or http1 (ALPN), failed to open (timeout,
+ * TLS, TCP), or an h2 session ended by an error or by runsd after idling (GOAWAYs counted apart). */
+export const UPSTREAM_EVENTS = [
+  'h2',
+  'http1',
+  'timeout',
+  'tls_failed',
+  'connect_failed',
+  'session_error',
+  'idle_closed',
+] as const;
+export type UpstreamEvent = (typeof UPSTREAM_EVENTS)[number];
+
 export interface PoolOptions {
   port: number;
   lookup: LookupFunction;
@@ -19,7 +32,7 @@ export interface PoolOptions {
   connectTimeoutMs: number;
   /** Idle sessions close after this long (default 120 s). */
   idleMs?: number;
-  events?: { sessions(delta: number): void; goaway(): void };
+  events?: { sessions(delta: number): void; goaway(): void; connection(event: UpstreamEvent): void };
 }
 
 interface Entry {
@@ -127,6 +140,7 @@ export class UpstreamPool {
         noDelay: true,
       } as tls.ConnectionOptions);
       const timer = setTimeout(() => {
+        this.opts.events?.connection('timeout');
         socket.destroy();
         reject(
           new RunsdError(
@@ -140,6 +154,7 @@ export class UpstreamPool {
         const tlsFail = /certificate|SSL|TLS|self.signed|altnames/i.test(
           `${err.message} ${(err as NodeJS.ErrnoException).code ?? ''}`,
         );
+        this.opts.events?.connection(tlsFail ? 'tls_failed' : 'connect_failed');
         reject(
           new RunsdError(
             'RUNSD_UPSTREAM_CONNECT',
@@ -152,6 +167,7 @@ export class UpstreamPool {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         socket.setNoDelay(true);
+        this.opts.events?.connection(socket.alpnProtocol === 'h2' ? 'h2' : 'http1');
         if (socket.alpnProtocol === 'h2') {
           resolve({ kind: 'h2', session: this.adopt(e, socket) });
         } else {
@@ -186,12 +202,16 @@ export class UpstreamPool {
       this.opts.events?.goaway();
       retire();
     });
-    session.on('error', retire);
+    session.on('error', () => {
+      this.opts.events?.connection('session_error');
+      retire();
+    });
     session.once('close', () => {
       retire();
       this.opts.events?.sessions(-1);
     });
     session.setTimeout(this.opts.idleMs ?? 120_000, () => {
+      this.opts.events?.connection('idle_closed');
       retire();
       session.close();
     });

@@ -156,22 +156,27 @@ export class TokenCache {
 
   private refresh(audience: string, e: Entry): void {
     e.refreshing = true;
-    this.o.metrics?.refreshes.inc();
-    this.load(audience).catch((err: unknown) => {
-      if (this.closed || this.entries.get(audience) !== e) return;
-      e.refreshing = false;
-      const now = this.clock.now();
-      const left = e.expiresAt - now;
-      this.o.log?.warn('ID token refresh failed; serving the cached token while it lasts', {
-        audience,
-        expires_in_s: Math.round(left / 1000),
-        error: err instanceof Error ? err.message : String(err),
-      });
-      const backoff = this.o.retryBackoff ?? { baseMs: 1000, maxMs: 30_000 };
-      const delay = backoffDelay(e.failures++, backoff, this.o.random ?? Math.random);
-      // Try again after the backoff; if the token becomes unusable first, due() drops it then.
-      const unusableIn = e.expiresAt - safetyMarginMs(e.fetchedAt, e.expiresAt) - now;
-      this.schedule(audience, e, Math.min(delay, unusableIn));
+    this.load(audience).then(
+      () => this.o.metrics?.refreshes.inc({ outcome: 'ok' }),
+      (err: unknown) => this.refreshFailed(audience, e, err),
+    );
+  }
+
+  private refreshFailed(audience: string, e: Entry, err: unknown): void {
+    if (this.closed || this.entries.get(audience) !== e) return;
+    this.o.metrics?.refreshes.inc({ outcome: 'error' });
+    e.refreshing = false;
+    const now = this.clock.now();
+    const left = e.expiresAt - now;
+    this.o.log?.warn('ID token refresh failed; serving the cached token while it lasts', {
+      audience,
+      expires_in_s: Math.round(left / 1000),
+      error: err instanceof Error ? err.message : String(err),
     });
+    const backoff = this.o.retryBackoff ?? { baseMs: 1000, maxMs: 30_000 };
+    const delay = backoffDelay(e.failures++, backoff, this.o.random ?? Math.random);
+    // Try again after the backoff; if the token becomes unusable first, due() drops it then.
+    const unusableIn = e.expiresAt - safetyMarginMs(e.fetchedAt, e.expiresAt) - now;
+    this.schedule(audience, e, Math.min(delay, unusableIn));
   }
 }

@@ -11,7 +11,7 @@ export interface TokenMetrics {
   fetches: Counter<'outcome'>;
   hits: Counter<'cache'>;
   misses: Counter;
-  refreshes: Counter;
+  refreshes: Counter<'outcome'>;
   fetchDuration: Histogram;
   earliestExpiry: Gauge;
 }
@@ -39,7 +39,8 @@ export function createTokenMetrics(registry: Registry, earliest: () => number | 
     }),
     refreshes: new Counter({
       name: 'runsd_token_refreshes_total',
-      help: 'Background refreshes ahead of expiry',
+      help: 'Background refreshes ahead of expiry, by outcome (ok, error), counted when they end',
+      labelNames: ['outcome'],
       registers,
     }),
     fetchDuration: new Histogram({
@@ -61,6 +62,7 @@ export function createTokenMetrics(registry: Registry, earliest: () => number | 
   };
   // Series from the start, so rate() sees the first failure (issue 13).
   for (const outcome of ['ok', 'error', 'retry']) m.fetches.inc({ outcome }, 0);
+  for (const outcome of ['ok', 'error']) m.refreshes.inc({ outcome }, 0);
   m.hits.inc({ cache: 'room' }, 0);
   return m;
 }

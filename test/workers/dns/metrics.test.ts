@@ -53,3 +53,26 @@ test('replies are counted by transport and RCODE read from their bytes; every pa
   assert.equal(v('tcp', 'OTHER'), 1);
   assert.equal(v('tcp', 'REFUSED'), 0);
 });
+
+test('forwarder latency is observed per nameserver and the reply’s RCODE', async () => {
+  const reg = new MetricsRegistry();
+  const m = createDnsMetrics(reg, () => 0, ['10.0.0.2:53']);
+  const reply = (rcode: number) => Uint8Array.from([0x12, 0x34, 0x81, 0x80 | rcode, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const start = process.hrtime.bigint();
+  m.upstreamReply('10.0.0.2:53', reply(0), start);
+  m.upstreamReply('10.0.0.2:53', reply(0), start);
+  m.upstreamReply('10.0.0.2:53', reply(3), start);
+  const values = (await reg.getMetricsAsJSON()).find(
+    (x) => x.name === 'runsd_dns_upstream_duration_seconds',
+  )!.values;
+  const count = (rcode: string) =>
+    values.find(
+      (x) =>
+        x.metricName === 'runsd_dns_upstream_duration_seconds_count' &&
+        x.labels['upstream'] === '10.0.0.2:53' &&
+        x.labels['rcode'] === rcode,
+    )?.value;
+  assert.equal(count('NOERROR'), 2);
+  assert.equal(count('NXDOMAIN'), 1);
+  assert.equal(count('SERVFAIL'), undefined, 'no series for a code never seen');
+});

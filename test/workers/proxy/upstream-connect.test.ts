@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import tls from 'node:tls';
 import { testCert } from '../../helpers/fake-upstream.ts';
 import { startProxy } from '../../helpers/proxy-fixture.ts';
-import { gauge, get, healthy, listen, proxyInFrontOf, waitFor } from '../../helpers/proxy-probes.ts';
+import { counted, gauge, get, healthy, listen, proxyInFrontOf, waitFor } from '../../helpers/proxy-probes.ts';
 import { up, useFakeUpstream } from '../../helpers/proxy-suite.ts';
 
 useFakeUpstream();
@@ -27,6 +27,9 @@ test('upstream resets the TCP connection during the TLS handshake → 502', asyn
     assert.equal(r.code, 'RUNSD_UPSTREAM_CONNECT');
     assert.match(r.body, /ECONNRESET/);
   }
+  const events = (event: string) => counted(f, 'runsd_proxy_upstream_connections_total', { event });
+  assert.equal(await events('connect_failed'), 2);
+  assert.equal(await events('h2'), 0);
   await waitFor('no streams left', async () => (await gauge(f, 'runsd_proxy_active_streams')) === 0);
 });
 
@@ -42,6 +45,7 @@ test('upstream answers the TLS ClientHello with plain text → 502 naming TLS', 
   assert.equal(r.status, 502);
   assert.equal(r.code, 'RUNSD_UPSTREAM_CONNECT');
   assert.match(r.body, /TLS handshake|SSL|wrong version/i);
+  assert.equal(await counted(f, 'runsd_proxy_upstream_connections_total', { event: 'tls_failed' }), 1);
 });
 
 test('upstream name does not resolve → 502 naming the name; the next lookup is tried afresh', async (t) => {
@@ -61,8 +65,10 @@ test('upstream name does not resolve → 502 naming the name; the next lookup is
   assert.equal(r.status, 502);
   assert.equal(r.code, 'RUNSD_UPSTREAM_CONNECT');
   assert.match(r.body, /hello-123456789012\.us-central1\.run\.app.*ENOTFOUND/);
+  assert.equal(await counted(f, 'runsd_proxy_upstream_connections_total', { event: 'connect_failed' }), 1);
   fail = false;
   await healthy(f);
+  assert.equal(await counted(f, 'runsd_proxy_upstream_connections_total', { event: 'h2' }), 1);
 });
 
 test('TLS upstream that stalls after the handshake → 504 (timeout), proxy serves on', async (t) => {
@@ -92,5 +98,7 @@ test('upstream negotiates h2 and then sends garbage → 502, proxy serves on', a
   assert.equal(r.status, 502, r.body);
   assert.match(r.code ?? '', /RUNSD_UPSTREAM_(RESET|CONNECT)/);
   assert.ok(n <= 4, `${n} connections for one request`);
+  assert.equal(await counted(f, 'runsd_proxy_upstream_connections_total', { event: 'h2' }), n);
+  assert.ok((await counted(f, 'runsd_proxy_upstream_connections_total', { event: 'session_error' })) >= 1);
   await waitFor('no streams left', async () => (await gauge(f, 'runsd_proxy_active_streams')) === 0);
 });

@@ -66,9 +66,15 @@ function setup(lifetimeMs: number, opts: { idleMs?: number; refreshAheadMs?: num
   return { clock, src, cache, registry };
 }
 
-async function metric(registry: Registry, name: string): Promise<number> {
+async function metric(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
-  return (m?.values ?? []).reduce((a, v) => a + v.value, 0);
+  return (m?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((a, v) => a + v.value, 0);
 }
 
 /** Resolves to the value if `p` settles within the current turn's microtasks, else 'pending'. */
@@ -113,7 +119,8 @@ test('refresh-ahead: 5 min before expiry, in the background, no request waits', 
   const second = await settledNow(cache.get('https://a.run.app'));
   assert.notEqual(second, 'pending');
   assert.notEqual((second as Minted).value, first.value);
-  assert.equal(await metric(registry, 'runsd_token_refreshes_total'), 1);
+  assert.equal(await metric(registry, 'runsd_token_refreshes_total', { outcome: 'ok' }), 1);
+  assert.equal(await metric(registry, 'runsd_token_refreshes_total', { outcome: 'error' }), 0);
 });
 
 test('a short-lived token is refreshed halfway, before it expires', async () => {
@@ -157,7 +164,7 @@ test('idle audiences are dropped at their refresh point; used ones are refreshed
 });
 
 test('outage: a valid token keeps being served, refresh retried with backoff; then the coded error; then recovery', async () => {
-  const { clock, src, cache } = setup(60 * MIN);
+  const { clock, src, cache, registry } = setup(60 * MIN);
   const first = await cache.get('https://a.run.app');
   src.down = true;
   await clock.advance(55 * MIN); // refresh fails
@@ -173,6 +180,9 @@ test('outage: a valid token keeps being served, refresh retried with backoff; th
   assert.equal(src.calls.length, 6);
   await clock.advance(4000);
   assert.equal(src.calls.length, 7);
+  await flush();
+  assert.equal(await metric(registry, 'runsd_token_refreshes_total', { outcome: 'error' }), 6);
+  assert.equal(await metric(registry, 'runsd_token_refreshes_total', { outcome: 'ok' }), 0);
   // Still inside the token's life: served from cache, no request fails.
   for (let i = 0; i < 10; i++) assert.deepEqual(await cache.get('https://a.run.app'), first);
   // Past the point of use (10 s before exp): a request now gets the coded error with the reason.
