@@ -41,7 +41,9 @@ const rooms = readdirSync(`${root}workers`).filter((r) => existsSync(`${root}wor
 const threadEntries = {
   ...Object.fromEntries(rooms.map((r) => [r, `${root}workers/${r}/worker.ts`])),
   'dns-helper': `${root}workers/dns/helper.ts`,
-  // runsd loadtest's piscina pool: its task module and piscina's own worker (workers/loadgen/pool-files.ts)
+  // runsd loadtest: its own file, so runsd's start-up never parses it (src/supervisor/entries.ts
+  // loadtestModule), its piscina pool's task module and piscina's own worker (workers/loadgen/pool-files.ts)
+  loadtest: `${root}workers/loadgen/main.ts`,
   'loadtest-task': `${root}workers/loadgen/task.ts`,
   // (not in piscina's exports map: found beside its main file)
   'piscina-worker': `${dirname(createRequire(import.meta.url).resolve('piscina'))}/worker.js`,

@@ -4,13 +4,14 @@ import pkg from '../package.json' with { type: 'json' };
 import { helpText, parseConfig, USAGE } from './config.ts';
 import { RunsdError } from './errors.ts';
 import { createLogger } from './log.ts';
+import { loadtestModule } from './supervisor/entries.ts';
 import { runSupervisor } from './supervisor/supervisor.ts';
 
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   // `runsd loadtest …` is the load tool, not a program named loadtest to supervise (a program of
   // that name still runs as `runsd -- loadtest`; any flag before it keeps Go runsd's meaning).
-  // Imported only when asked for, so runsd's own start-up does not pay for it.
-  if (argv[0] === 'loadtest') return (await import('../workers/loadgen/main.ts')).loadtestMain(argv.slice(1));
+  // Loaded only when asked for, from its own file: runsd's start-up does not pay for it.
+  if (argv[0] === 'loadtest') return (await loadtestModule()).loadtestMain(argv.slice(1));
   let parsed: ReturnType<typeof parseConfig>;
   try {
     parsed = parseConfig(argv, env);

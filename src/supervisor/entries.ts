@@ -5,6 +5,7 @@
 //   an asset and the binary itself as the -user helper, so nothing is read from disk beside it.
 // scripts/build.ts defines RUNSD_BUNDLED=true in the bundle; from source the identifier is simply
 // undeclared. Whether the bundle runs inside the executable is known only at run time (node:sea).
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
@@ -43,6 +44,30 @@ export function roomEntry(room: string): WorkerEntry {
 export function dnsHelperEntry(): WorkerEntry {
   if (inSea) return { asset: 'workers/dns-helper.cjs' };
   return bundled ? bundleFile('./dns-helper.cjs') : new URL('../../workers/dns/helper.ts', import.meta.url);
+}
+
+type Loadtest = typeof import('../../workers/loadgen/main.ts');
+
+/**
+ * `runsd loadtest` (workers/loadgen/main.ts): from source the module; in the bundle its own file,
+ * dist/workers/loadtest.cjs (in the executable, the embedded asset run as a CommonJS module), so
+ * dist/runsd.cjs stays the size runsd's start-up needs (+200 KB there cost ~5 ms per start).
+ */
+export async function loadtestModule(): Promise<Loadtest> {
+  // Not a literal: esbuild must not inline the tool into the bundle.
+  if (!bundled) return import(new URL('../../workers/loadgen/main.ts', import.meta.url).href);
+  if (!inSea) return require(fileURLToPath(bundleFile('./workers/loadtest.cjs')));
+  const module = { exports: {} as Loadtest };
+  const run = new Function(
+    'module',
+    'exports',
+    'require',
+    '__filename',
+    '__dirname',
+    seaAsset('workers/loadtest.cjs'),
+  );
+  run(module, module.exports, require, process.execPath, dirname(process.execPath));
+  return module.exports;
 }
 
 /** An embedded asset of the single executable (only there). */

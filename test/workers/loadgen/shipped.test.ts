@@ -3,7 +3,7 @@
 // from its embedded assets, written to a temp directory for the run and removed after it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,8 @@ test('runsd loadtest from bin/runsd, the bundle and the single executable', asyn
   t.after(() => server.close());
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const bundle = requireBuilt(join(DIST, 'runsd.cjs'));
+  // The tool is its own file: runsd's own start-up never parses it.
+  assert.ok(!readFileSync(bundle, 'utf8').includes('runsd-loadtest/1'), 'loadtest inlined into runsd.cjs');
   const ways: [string, string, string[]][] = [
     ['bin/runsd', join(ROOT, 'bin/runsd'), []],
     ['node dist/runsd.cjs', process.execPath, [bundle]],
