@@ -20,6 +20,7 @@ export function dnsSettings(config: Config, upstreams: string[], ipv6: boolean) 
     domain: config.domain,
     upstreams,
     threads: config.dnsThreads,
+    ...(config.routes.length > 0 ? { routes: config.routes.map((r) => r.name) } : {}),
   } satisfies DnsSettings;
 }
 
@@ -52,6 +53,7 @@ export function proxySettings(
     projectHash: config.projectHash,
     projectNumber: config.projectNumber,
     upstreams,
+    ...(config.routes.length > 0 ? { routes: config.routes } : {}),
     ...(config.accessLog ? { accessLog: true } : {}),
     tokenWaitMs: TOKEN_WAIT_MS,
     // Development only (npm start against the emulator, no root): the front end's port instead of 443.

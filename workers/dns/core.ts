@@ -46,6 +46,7 @@ export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore
     domain: canonicalName(settings.domain),
     ipv6: settings.host6 !== null,
     ttl: DEFAULT_ZONE_TTL,
+    ...(settings.routes?.length ? { routes: new Set(settings.routes.map(canonicalName)) } : {}),
   };
   const resolver = new Resolver(zone, cache, forwarder, metrics);
   return { resolver, forwarder, cache, metrics, upstreams };

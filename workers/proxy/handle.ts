@@ -38,12 +38,14 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
     m.activeStreams.inc();
     let service = '-';
     let region = '';
+    let route: string | undefined;
     let upstream: string | undefined;
     let runsdError: string | undefined;
     const t0 = performance.now();
     const done = (status: number) => {
       m.activeStreams.dec();
       m.countRequest(service, region, ds.protocol, status, (performance.now() - t0) / 1000);
+      if (route !== undefined) m.countRoute(route, status);
       // The access line waits for the end of the response: its size and the whole latency.
       if (access)
         ds.onClosed(() =>
@@ -79,6 +81,7 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
       }
       service = r.service;
       region = r.region;
+      route = r.route;
       upstream = r.host;
       const send = (credential: string | null) => {
         try {

@@ -3,6 +3,7 @@
 // order of closing. createProxy runs outside a worker too (tests, benchmarks); proxyRoom is what
 // worker.ts hands to runRoom.
 import type { LookupFunction } from 'node:net';
+import { routePath } from '../../src/domain/routes.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
@@ -68,7 +69,9 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
         pool,
         h1,
         host: r.host,
-        port: d.upstreamPort,
+        port: r.port ?? d.upstreamPort,
+        ...(r.port !== undefined ? { ownPort: r.port } : {}),
+        ...(r.prefix !== undefined ? { path: routePath(r.prefix, ds.path) } : {}),
         timeoutMs: d.timeoutMs,
         onHeaders: () => m.upstreamDuration.observe((performance.now() - started) / 1000),
       });
@@ -135,7 +138,10 @@ export async function proxyRoom({ init, log, registry }: RoomContext<ProxySettin
     facts: init.facts,
     tokens: tokens.client,
     lookup: s.staticHosts ? staticLookup(s.staticHosts, base) : base,
-    metrics: proxyMetrics(registry),
+    metrics: proxyMetrics(
+      registry,
+      (s.routes ?? []).map((r) => r.name),
+    ),
     log,
   });
   log.info(1, 'proxy listening', { port: proxy.ports[0], mode: s.mode });
