@@ -69,7 +69,7 @@ export function parseRoute(e: RouteEntry, zone: string): RouteSpec {
 
   let audience: string | null = null;
   for (const o of options) {
-    const m = /^\s*([a-z_]+)=(.*)$/i.exec(o);
+    const m = /^\s*([a-z_]+)\s*=(.*)$/i.exec(o);
     if (!m) throw bad(e, `option "${o}" is not KEY=VALUE`);
     const key = m[1]!.toLowerCase();
     const value = m[2]!.trim();
