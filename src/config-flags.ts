@@ -135,9 +135,9 @@ export const FLAGS: readonly FlagDoc[] = [
   },
   {
     name: 'check_services',
-    arg: 'auto|true|false',
-    def: 'auto',
-    help: "list the project's services (Cloud Run Admin API, needs run.services.list): unknown names fail fast; auto: on, quietly off when refused",
+    boolean: true,
+    def: 'true',
+    help: "list the project's services (Cloud Run Admin API, run.services.list) so unknown names fail fast; refused or unreachable: every name is a service",
     group: 'new',
   },
   {

@@ -32,8 +32,6 @@ export type LogFormat = 'text' | 'json';
 
 export type { HostPort } from './config-values.ts';
 export type { RouteSpec } from './domain/routes.ts';
-/** -check_services: auto = on, and quietly off (today's behaviour) when the API refuses. */
-export type CheckServices = 'auto' | 'true' | 'false';
 
 /** Environment facts runsd cares about, read once here. */
 export interface EnvFacts {
@@ -70,7 +68,8 @@ export interface Config {
   dnsThreads: number;
   /** -route, RUNSD_ROUTES, -routes_file: short names sent to any HTTPS URL (src/domain/routes.ts). */
   routes: readonly RouteSpec[];
-  checkServices: CheckServices;
+  /** -check_services (default on): list the project's services; refused or unreachable = off. */
+  checkServices: boolean;
   /** -services_refresh: seconds between service list refreshes (jittered). */
   servicesRefreshSec: number;
   /** RUNSD_DEV_UPSTREAM_PORT: development against the emulator only (npm start): the front end's port instead of 443. */
@@ -177,11 +176,7 @@ export function parseConfig(
         : loopbackOnly('metrics_addr', parseHostPort('metrics_addr', metricsText, '127.0.0.1')),
     dnsThreads: intFlag('dns_threads', f.get('dns_threads') ?? '1', 1, 8),
     routes,
-    checkServices: choice('check_services', f.get('check_services') ?? 'auto', [
-      'auto',
-      'true',
-      'false',
-    ] as const),
+    checkServices: f.get('check_services') !== 'false',
     servicesRefreshSec: intFlag('services_refresh', f.get('services_refresh') ?? '60', 10, 3600),
     devUpstreamPort:
       str(env['RUNSD_DEV_UPSTREAM_PORT']) === null

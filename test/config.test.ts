@@ -250,10 +250,10 @@ test('-route (repeatable), RUNSD_ROUTES and -routes_file all add routes, in that
 
 test('-check_services and -services_refresh', () => {
   const c = run(['--', 'x']);
-  assert.equal(c.checkServices, 'auto');
+  assert.equal(c.checkServices, true);
   assert.equal(c.servicesRefreshSec, 60);
   const d = run(['-check_services=false', '-services_refresh=300', '--', 'x']);
-  assert.equal(d.checkServices, 'false');
+  assert.equal(d.checkServices, false);
   assert.equal(d.servicesRefreshSec, 300);
   assert.match(
     usageError(['-check_services=maybe', '--', 'x']),

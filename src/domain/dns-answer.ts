@@ -22,7 +22,9 @@ export interface ZoneOptions {
 }
 
 export type Decision =
-  | { kind: 'answer'; zone: string; records: Answer[] }
+  /** `service`: the Cloud Run service (tag stripped) a service-shaped name asks for; region null =
+   * this service's own (-check_services asks whether it exists). */
+  | { kind: 'answer'; zone: string; records: Answer[]; service?: { name: string; region: string | null } }
   | { kind: 'nodata'; zone: string }
   | { kind: 'nxdomain'; zone: string }
   | { kind: 'refused' }
@@ -98,7 +100,17 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
   const service =
     labels.length === 1 ? first : labels.length === 2 && second && isRegion(second) ? first : undefined;
   if (service === undefined || !isServiceName(service)) return { kind: 'nxdomain', zone };
-  return loopback(owner, type, opts);
+  const d = loopback(owner, type, opts);
+  if (d.kind !== 'answer') return d;
+  // TAG---SERVICE: the tagged revision of SERVICE (src/domain/names.ts).
+  const cut = service.indexOf('---');
+  return {
+    ...d,
+    service: {
+      name: cut < 0 ? service : service.slice(cut + 3),
+      region: labels.length === 2 ? second! : null,
+    },
+  };
 }
 
 /** The proxy's addresses for a name runsd answers (A 127.0.0.1, AAAA ::1 when IPv6 works). */

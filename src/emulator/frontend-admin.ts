@@ -56,7 +56,8 @@ export function adminList(
       const urls = serviceUrls(s.name, region, c.projectNumber, c.projectHash);
       return { name: `${resource}/services/${s.name}`, uri: urls[0], urls };
     });
-  const size = Math.max(1, Math.min(Number(query.get('pageSize')) || c.pageSize, 1000));
+  // At most pageSize per page whatever the client asks, so every client exercises nextPageToken.
+  const size = Math.max(1, Math.min(Number(query.get('pageSize')) || c.pageSize, c.pageSize));
   const start = Number(query.get('pageToken') ?? '0') || 0;
   const page = all.slice(start, start + size);
   const next = start + size < all.length ? String(start + size) : undefined;

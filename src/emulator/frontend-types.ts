@@ -30,8 +30,8 @@ export interface FrontendOptions {
   services?: ServiceSpec[];
   /** write the CA certificate (PEM) there */
   caPath?: string;
-  /** Admin API (run.googleapis.com) list answers: the service names (default: the services'), and
-   * the page size of its nextPageToken paging (default 2) */
+  /** Admin API (run.googleapis.com) services.list: the most services per page, whatever the client
+   * asks (default 2, so nextPageToken paging is always exercised) */
   adminApi?: { pageSize?: number };
   /** h2 SETTINGS_MAX_CONCURRENT_STREAMS the front end advertises (default 100, like Google's front ends) */
   maxConcurrentStreams?: number;

@@ -197,7 +197,11 @@ describe('classify: -route names', () => {
     it(`${name} ${type} → ${kind}`, () => {
       const d = classify(q(name, type), routed);
       assert.equal(d.kind, kind);
-      if (d.kind === 'answer') assert.equal(d.records[0]?.data, type === 'A' ? '127.0.0.1' : '::1');
+      if (d.kind === 'answer')
+        assert.equal(
+          (d.records[0] as { data?: unknown } | undefined)?.data,
+          type === 'A' ? '127.0.0.1' : '::1',
+        );
     });
   it('without routes, a dotted name is forwarded', () => {
     assert.equal(classify(q('pay.acme.'), opts).kind, 'forward');

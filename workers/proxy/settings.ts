@@ -18,6 +18,8 @@ export interface ProxySettings {
   projectNumber: string | null;
   /** -route entries: short names sent to any HTTPS URL, before the Cloud Run naming. */
   routes?: readonly RouteSpec[];
+  /** -check_services: a name that is no service gets 404 RUNSD_NO_SERVICE (lists from the token room). */
+  services?: { intervalSec: number };
   /** The original nameservers ("IP" or "IP:PORT"): upstream names are resolved through them. */
   upstreams: string[];
   /** Time to the upstream's response headers before a 504 (default 300 s, Cloud Run's default timeout). */
