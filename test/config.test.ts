@@ -257,7 +257,7 @@ test('-check_services and -services_refresh', () => {
   assert.equal(d.servicesRefreshSec, 300);
   assert.match(
     usageError(['-check_services=maybe', '--', 'x']),
-    /-check_services: expected one of auto, true, false/,
+    /invalid boolean value "maybe" for -check_services/,
   );
   assert.match(
     usageError(['-services_refresh=5', '--', 'x']),
