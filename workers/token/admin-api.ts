@@ -21,6 +21,8 @@ export interface AdminApiOptions {
   upstreams: string[];
   /** Test-only: another port for run.googleapis.com (default 443). */
   port?: number;
+  /** Test-only: the CA (PEM) to trust instead of the system's (the emulator's). */
+  ca?: string;
   /** Whole list (all pages) bound (default 10 s). */
   timeoutMs?: number;
   lookup?: LookupFn;
@@ -35,7 +37,7 @@ export interface AdminApi {
 }
 
 export function createAdminApi(o: AdminApiOptions): AdminApi {
-  const agent = new https.Agent({ keepAlive: true, timeout: 60_000 });
+  const agent = new https.Agent({ keepAlive: true, timeout: 60_000, ...(o.ca ? { ca: o.ca } : {}) });
   const lookup = o.lookup ?? createUpstreamLookup(o.upstreams, { timeoutMs: 1000, tries: 2 });
   let access: { value: string; expiresAt: number } | null = null;
 
