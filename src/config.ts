@@ -2,6 +2,7 @@
 // names the flag and the bad value (exit 2 via RUNSD_USAGE). The flag table and --help text are in
 // config-flags.ts, the checks of single values in config-values.ts.
 
+import { readFileSync } from 'node:fs';
 import { FLAGS } from './config-flags.ts';
 import {
   choice,
@@ -14,6 +15,13 @@ import {
   usage,
 } from './config-values.ts';
 import { parseGoFlags } from './domain/goflags.ts';
+import {
+  envRouteEntries,
+  parseRoutes,
+  type RouteEntry,
+  type RouteSpec,
+  routesFileEntries,
+} from './domain/routes.ts';
 import type { AuthHeader, Mode, UrlFormat } from './domain/vocabulary.ts';
 import { REGION_RE } from './domain/vocabulary.ts';
 
@@ -23,6 +31,7 @@ export type { AuthHeader, Mode, UrlFormat } from './domain/vocabulary.ts';
 export type LogFormat = 'text' | 'json';
 
 export type { HostPort } from './config-values.ts';
+export type { RouteSpec } from './domain/routes.ts';
 
 /** Environment facts runsd cares about, read once here. */
 export interface EnvFacts {
@@ -57,6 +66,12 @@ export interface Config {
   authHeader: AuthHeader;
   metricsAddr: HostPort | null;
   dnsThreads: number;
+  /** -route, RUNSD_ROUTES, -routes_file: short names sent to any HTTPS URL (src/domain/routes.ts). */
+  routes: readonly RouteSpec[];
+  /** -check_services (default on): list the project's services; refused or unreachable = off. */
+  checkServices: boolean;
+  /** -services_refresh: seconds between service list refreshes (jittered). */
+  servicesRefreshSec: number;
   /** RUNSD_DEV_UPSTREAM_PORT: development against the emulator only (npm start): the front end's port instead of 443. */
   devUpstreamPort: number | null;
   env: EnvFacts;
@@ -112,6 +127,9 @@ export function parseConfig(
     throw usage(`invalid value "${user}" for -user: expected NAME, UID, NAME:GROUP or UID:GID`);
   }
 
+  const domain = normalizeDomain(f.get('domain') ?? 'run.internal.');
+  const routes = Object.freeze(parseRoutes(routeEntries(parsed.lists.get('route') ?? [], f, env), domain));
+
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) childEnv[k] = v;
 
@@ -128,7 +146,7 @@ export function parseConfig(
     verbosity: intFlag('v', f.get('v') ?? '0', 0, 10),
     // auto: Cloud Logging's JSON where Cloud Run collects stderr, text elsewhere.
     logFormat: logFlag !== 'auto' ? logFlag : cloudRunEnvSignal(envFacts) !== null ? 'json' : 'text',
-    domain: normalizeDomain(f.get('domain') ?? 'run.internal.'),
+    domain,
     ndots: intFlag('ndots', f.get('ndots') ?? '4', 1, 15),
     nameserver,
     region,
@@ -157,6 +175,9 @@ export function parseConfig(
         ? null
         : loopbackOnly('metrics_addr', parseHostPort('metrics_addr', metricsText, '127.0.0.1')),
     dnsThreads: intFlag('dns_threads', f.get('dns_threads') ?? '1', 1, 8),
+    routes,
+    checkServices: f.get('check_services') !== 'false',
+    servicesRefreshSec: intFlag('services_refresh', f.get('services_refresh') ?? '60', 10, 3600),
     devUpstreamPort:
       str(env['RUNSD_DEV_UPSTREAM_PORT']) === null
         ? null
@@ -169,6 +190,27 @@ export function parseConfig(
     throw usage('-url_format=hash needs a project hash: set -gcp_project_hash or CLOUD_RUN_PROJECT_HASH');
   }
   return { kind: 'run', config: Object.freeze(config) };
+}
+
+/** Every route entry in order: -route flags, then RUNSD_ROUTES, then -routes_file lines. */
+function routeEntries(
+  flags: readonly string[],
+  f: ReadonlyMap<string, string>,
+  env: Readonly<Record<string, string | undefined>>,
+): RouteEntry[] {
+  const out: RouteEntry[] = flags.map((text, i) => ({ text, source: `-route #${i + 1}` }));
+  out.push(...envRouteEntries(env['RUNSD_ROUTES'] ?? ''));
+  const file = str(f.get('routes_file'));
+  if (file !== null) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw usage(`cannot read -routes_file "${file}": ${(err as Error).message}`);
+    }
+    out.push(...routesFileEntries(text, file));
+  }
+  return out;
 }
 
 /** The Cloud Run variable that says this container runs there (a service, job or worker pool), or

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'RUNSD_METADATA' // the metadata server failed or answered something unusable
   | 'RUNSD_TOKEN_FETCH' // no ID token could be had for an audience
   | 'RUNSD_BAD_HOST' // a Host that is not a Cloud Run service name
+  | 'RUNSD_NO_SERVICE' // -check_services: the project has no such service in that region
   | 'RUNSD_NOT_RELAY' // a Host outside the internal names in DNS mode
   | 'RUNSD_BAD_REQUEST' // a malformed request (unparseable HTTP/1.1, a request target that is no path)
   | 'RUNSD_METHOD' // a request the proxy cannot forward (h2 CONNECT / extended CONNECT)

@@ -189,3 +189,78 @@ test('-log_format=auto: json where Cloud Run collects stderr, text elsewhere; a 
     (e: unknown) => e instanceof RunsdError && e.code === 'RUNSD_USAGE' && /log_format/.test(e.message),
   );
 });
+
+test('-route (repeatable), RUNSD_ROUTES and -routes_file all add routes, in that order', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'runsd-routes-'));
+  try {
+    const file = join(dir, 'routes');
+    writeFileSync(file, '# more\nc=https://c.example/v1 # c\n');
+    const c = run(
+      [
+        '-route=a=https://a.example',
+        '-route',
+        'b=https://b.example,audience=bb',
+        `-routes_file=${file}`,
+        '--',
+        'x',
+      ],
+      {
+        RUNSD_ROUTES: 'd=https://d.example',
+      },
+    );
+    assert.deepEqual(
+      c.routes.map((r) => [r.name, r.audience, r.source]),
+      [
+        ['a', 'https://a.example', '-route #1'],
+        ['b', 'bb', '-route #2'],
+        ['d', 'https://d.example', 'RUNSD_ROUTES entry 1'],
+        ['c', 'https://c.example', `${file}:2`],
+      ],
+    );
+    assert.match(
+      usageError([
+        '-route=a=https://a.example',
+        `-routes_file=${file}`,
+        '-route=c=https://x.example',
+        '--',
+        'x',
+      ]),
+      /invalid route "c=https:\/\/c\.example\/v1" \(.*routes:2\): the name "c" is already routed by -route #2/,
+    );
+    assert.match(
+      usageError(['-route=x.run.internal=https://a.example', '--', 'x']),
+      /\(-route #1\): the name "x\.run\.internal" is inside run\.internal/,
+    );
+    assert.match(
+      usageError(['-domain=corp.example', '-route=api.corp.example=https://a.example', '--', 'x']),
+      /inside corp\.example/,
+    );
+    assert.match(
+      usageError([`-routes_file=${join(dir, 'none')}`, '--', 'x']),
+      /cannot read -routes_file ".*none"/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(run(['--', 'x']).routes, []);
+});
+
+test('-check_services and -services_refresh', () => {
+  const c = run(['--', 'x']);
+  assert.equal(c.checkServices, true);
+  assert.equal(c.servicesRefreshSec, 60);
+  const d = run(['-check_services=false', '-services_refresh=300', '--', 'x']);
+  assert.equal(d.checkServices, false);
+  assert.equal(d.servicesRefreshSec, 300);
+  assert.match(
+    usageError(['-check_services=maybe', '--', 'x']),
+    /invalid boolean value "maybe" for -check_services/,
+  );
+  assert.match(
+    usageError(['-services_refresh=5', '--', 'x']),
+    /-services_refresh: expected a whole number from 10 to 3600/,
+  );
+});

@@ -17,10 +17,14 @@ export interface ZoneOptions {
   ipv6: boolean;
   /** TTL of local answers (s). Short: a name could start meaning something else on a restart. */
   ttl: number;
+  /** -route names (canonical, "billing.acme."): answered with loopback, also below the zone. */
+  routes?: ReadonlySet<string>;
 }
 
 export type Decision =
-  | { kind: 'answer'; zone: string; records: Answer[] }
+  /** `service`: the Cloud Run service (tag stripped) a service-shaped name asks for; region null =
+   * this service's own (-check_services asks whether it exists). */
+  | { kind: 'answer'; zone: string; records: Answer[]; service?: { name: string; region: string | null } }
   | { kind: 'nodata'; zone: string }
   | { kind: 'nxdomain'; zone: string }
   | { kind: 'refused' }
@@ -61,6 +65,7 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
   const inClass = q.class === undefined || q.class === 'IN';
   const type = q.type as string; // dns-packet's types omit ANY (255)
 
+  if (opts.routes?.has(name)) return inClass ? loopback(owner, type, opts) : { kind: 'refused' };
   const g = labelsBelow(name, GOOGLE_ZONE);
   if (g !== null) {
     if (!inClass) return { kind: 'refused' };
@@ -84,6 +89,8 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
   }
   if (!inClass) return { kind: 'refused' };
   if (labels.length === 0) return apex(zone, q, opts.ttl);
+  // A route's name with the search list's REGION.<zone> or <zone> appended (glibc tries those first).
+  if (opts.routes && isRouteBelow(labels, opts.routes)) return loopback(owner, type, opts);
   const [first, second] = labels;
   // REGION.<zone> has names below it: an empty non-terminal is NODATA, not NXDOMAIN (RFC 8020).
   if (labels.length === 1 && first !== undefined && isRegion(first)) return { kind: 'nodata', zone };
@@ -93,10 +100,37 @@ export function classify(q: Question, opts: ZoneOptions): Decision {
   const service =
     labels.length === 1 ? first : labels.length === 2 && second && isRegion(second) ? first : undefined;
   if (service === undefined || !isServiceName(service)) return { kind: 'nxdomain', zone };
+  const d = loopback(owner, type, opts);
+  if (d.kind !== 'answer') return d;
+  // TAG---SERVICE: the tagged revision of SERVICE (src/domain/names.ts).
+  const cut = service.indexOf('---');
+  return {
+    ...d,
+    service: {
+      name: cut < 0 ? service : service.slice(cut + 3),
+      region: labels.length === 2 ? second! : null,
+    },
+  };
+}
+
+/** The proxy's addresses for a name runsd answers (A 127.0.0.1, AAAA ::1 when IPv6 works). */
+function loopback(owner: string, type: string, opts: ZoneOptions): Decision {
+  const zone = opts.domain;
   const records: Answer[] = [];
   if (type === 'A' || type === 'ANY') records.push(rr(owner, 'A', opts.ttl, '127.0.0.1'));
   if ((type === 'AAAA' || type === 'ANY') && opts.ipv6) records.push(rr(owner, 'AAAA', opts.ttl, '::1'));
   return records.length > 0 ? { kind: 'answer', zone, records } : { kind: 'nodata', zone };
+}
+
+function isRouteBelow(labels: string[], routes: ReadonlySet<string>): boolean {
+  if (routes.has(`${labels.join('.')}.`)) return true;
+  const last = labels[labels.length - 1];
+  return (
+    labels.length > 1 &&
+    last !== undefined &&
+    isRegion(last) &&
+    routes.has(`${labels.slice(0, -1).join('.')}.`)
+  );
 }
 
 /** Whether `zone`'s labels occur inside `name` (label-aligned) with more labels after them. */

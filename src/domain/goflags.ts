@@ -6,10 +6,12 @@
 export interface FlagSpec {
   name: string;
   boolean?: boolean;
+  /** May be given more than once; every value is kept, in order, in `lists`. */
+  repeatable?: boolean;
 }
 
 export type GoFlagsResult =
-  | { ok: true; values: Map<string, string>; rest: string[] }
+  | { ok: true; values: Map<string, string>; lists: Map<string, string[]>; rest: string[] }
   | { ok: false; error: string };
 
 const BOOL_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
@@ -26,10 +28,15 @@ export function parseGoBool(text: string): boolean | undefined {
 export function parseGoFlags(argv: readonly string[], specs: readonly FlagSpec[]): GoFlagsResult {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const values = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  const set = (spec: FlagSpec, v: string) => {
+    values.set(spec.name, v);
+    if (spec.repeatable) lists.set(spec.name, [...(lists.get(spec.name) ?? []), v]);
+  };
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i]!;
-    if (arg === '--') return { ok: true, values, rest: argv.slice(i + 1) };
+    if (arg === '--') return { ok: true, values, lists, rest: argv.slice(i + 1) };
     if (arg.length < 2 || arg[0] !== '-') break;
     const body = arg[1] === '-' ? arg.slice(2) : arg.slice(1);
     if (body.length === 0 || body[0] === '-' || body[0] === '=') {
@@ -50,12 +57,12 @@ export function parseGoFlags(argv: readonly string[], specs: readonly FlagSpec[]
       continue;
     }
     if (eq !== -1) {
-      values.set(name, body.slice(eq + 1));
+      set(spec, body.slice(eq + 1));
       continue;
     }
     if (i >= argv.length) return { ok: false, error: `flag needs an argument: -${name}` };
-    values.set(name, argv[i]!);
+    set(spec, argv[i]!);
     i++;
   }
-  return { ok: true, values, rest: argv.slice(i) };
+  return { ok: true, values, lists, rest: argv.slice(i) };
 }

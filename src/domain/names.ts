@@ -3,6 +3,7 @@
 //   svc                    → svc in this service's own region
 //   svc.REGION             → svc in REGION
 //   svc.REGION.<domain>    → svc in REGION            (svc.<domain> → own region)
+//   TAG---svc[.REGION…]    → the revision tagged TAG of svc (Cloud Run's tag URL form)
 // Anything else is "external": the proxy never relays it with a token.
 import { RunsdError } from '../errors.ts';
 import { REGION_CODES } from './region-codes.ts';
@@ -11,7 +12,7 @@ import { REGION_RE, type UrlFormat } from './vocabulary.ts';
 export type { UrlFormat } from './vocabulary.ts';
 
 export type HostTarget =
-  | { kind: 'service'; service: string; region: string | null }
+  | { kind: 'service'; service: string; region: string | null; tag?: string }
   | { kind: 'external'; host: string; port: number | null };
 
 export interface UrlContext {
@@ -26,6 +27,10 @@ export interface UrlContext {
 const SERVICE_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const MAX_SERVICE = 49;
 const MAX_LABEL = 63;
+/** Cloud Run's separator between a traffic tag and the service in a URL's first label. */
+export const TAG_SEPARATOR = '---';
+// A tag is a DNS label part: lower-case letters, digits and inner hyphens.
+const TAG_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 function badHost(host: string, why: string): RunsdError {
   return new RunsdError('RUNSD_BAD_HOST', `"${host}" ${why}`);
@@ -64,7 +69,15 @@ export function parseHost(raw: string, domain: string): HostTarget {
     return { kind: 'external', host: name, port };
   if (labels.length === 0 || labels.length > 2)
     throw badHost(raw, `is not SERVICE, SERVICE.REGION or SERVICE.REGION.${zone}`);
-  const [service, region] = labels as [string, string | undefined];
+  const [first, region] = labels as [string, string | undefined];
+  const cut = first.indexOf(TAG_SEPARATOR);
+  const tag = cut < 0 ? undefined : first.slice(0, cut);
+  const service = cut < 0 ? first : first.slice(cut + TAG_SEPARATOR.length);
+  if (tag !== undefined && !TAG_RE.test(tag))
+    throw badHost(
+      raw,
+      `has "${tag}" where a revision tag belongs (TAG---SERVICE: lower-case letters, digits and inner hyphens)`,
+    );
   if (!SERVICE_RE.test(service))
     throw badHost(
       raw,
@@ -74,11 +87,12 @@ export function parseHost(raw: string, domain: string): HostTarget {
     throw badHost(raw, `names a service longer than ${MAX_SERVICE} characters ("${service}")`);
   if (region !== undefined && !REGION_RE.test(region))
     throw badHost(raw, `has "${region}" where a region like us-central1 belongs`);
-  return { kind: 'service', service, region: region ?? null };
+  return { kind: 'service', service, region: region ?? null, ...(tag !== undefined ? { tag } : {}) };
 }
 
 /** The origin (scheme + host, no path) of a service; this is also the ID token audience. */
-export function serviceUrl(service: string, region: string | null, ctx: UrlContext): string {
+export function serviceUrl(service: string, region: string | null, ctx: UrlContext, tag?: string): string {
+  const named = tag === undefined ? service : `${tag}${TAG_SEPARATOR}${service}`;
   const where = region ?? ctx.ownRegion;
   if (where === null)
     throw new RunsdError(
@@ -98,11 +112,11 @@ export function serviceUrl(service: string, region: string | null, ctx: UrlConte
         'RUNSD_BAD_HOST',
         `"${service}.${where}": region ${where} has no known legacy URL code; use -url_format=deterministic (https://SERVICE-PROJECT_NUMBER.REGION.run.app)`,
       );
-    const label = `${service}-${ctx.projectHash}-${code}`;
+    const label = `${named}-${ctx.projectHash}-${code}`;
     if (label.length > MAX_LABEL)
       throw new RunsdError(
         'RUNSD_BAD_HOST',
-        `"${service}": the URL label "${label}" would be ${label.length} characters, over the DNS limit of ${MAX_LABEL}`,
+        `"${named}": the URL label "${label}" would be ${label.length} characters, over the DNS limit of ${MAX_LABEL}`,
       );
     return `https://${label}.a.run.app`;
   }
@@ -111,11 +125,11 @@ export function serviceUrl(service: string, region: string | null, ctx: UrlConte
       'RUNSD_FACT_MISSING',
       `"${service}": the project number is not known yet (metadata server unreachable?); set -project_number or -gcp_project_hash`,
     );
-  const label = `${service}-${ctx.projectNumber}`;
+  const label = `${named}-${ctx.projectNumber}`;
   if (label.length > MAX_LABEL)
     throw new RunsdError(
       'RUNSD_BAD_HOST',
-      `"${service}": the deterministic URL label "${label}" would be ${label.length} characters, over the DNS limit of ${MAX_LABEL}; use the legacy form with -gcp_project_hash`,
+      `"${named}": the deterministic URL label "${label}" would be ${label.length} characters, over the DNS limit of ${MAX_LABEL}${tag === undefined ? '; use the legacy form with -gcp_project_hash' : ''}`,
     );
   return `https://${label}.${where}.run.app`;
 }

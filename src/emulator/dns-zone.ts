@@ -14,6 +14,8 @@ export interface ZoneOptions {
   frontendAddress: string;
   frontendAddress6?: string;
   metadataAddress: string;
+  /** Other names the front end serves (run.googleapis.com, custom domains). */
+  frontendNames?: readonly string[];
   servfailGoogleInternal: boolean;
   records: readonly ZoneRecord[];
   ttl: number;
@@ -103,7 +105,7 @@ export function answerQuestion(question: Question, opts: ZoneOptions): ZoneAnswe
     v6: a && !isIPv4(a) ? a : undefined,
   });
 
-  if (name === 'run.app' || name.endsWith('.run.app')) {
+  if (name === 'run.app' || name.endsWith('.run.app') || opts.frontendNames?.includes(name)) {
     const f = split(opts.frontendAddress);
     return addr(f.v4, opts.frontendAddress6 ?? f.v6);
   }

@@ -13,6 +13,8 @@ export interface UpstreamDnsOptions {
   frontendAddress6?: string;
   /** What `metadata.google.internal` resolves to. */
   metadataAddress: string;
+  /** Other names answered with the front end (run.googleapis.com, custom domains). */
+  frontendNames?: readonly string[];
   servfailGoogleInternal?: boolean;
   /** Extra records on top of the fixed test names. */
   records?: ZoneRecord[];
@@ -103,6 +105,7 @@ export async function startUpstreamDns(opts: UpstreamDnsOptions): Promise<Upstre
       frontendAddress: opts.frontendAddress,
       frontendAddress6: opts.frontendAddress6,
       metadataAddress: opts.metadataAddress,
+      ...(opts.frontendNames ? { frontendNames: opts.frontendNames } : {}),
       servfailGoogleInternal: knobs.servfailGoogleInternal,
       records,
       ttl: opts.ttl ?? 60,

@@ -4,7 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 import { checkAuth, withoutSignature } from './frontend-auth.ts';
 import type { Admission, FrontendOptions, FrontendStats, ServiceSpec } from './frontend-types.ts';
-import { parseServiceHost, serviceUrls } from './routing.ts';
+import { type HostMatch, parseServiceHost, serviceUrls, stripPort } from './routing.ts';
+
+const host = (h: string) => stripPort(h).toLowerCase().replace(/\.$/, '');
 
 export function createAdmission(
   opts: FrontendOptions,
@@ -12,12 +14,20 @@ export function createAdmission(
   regions: readonly string[],
   stats: () => FrontendStats,
 ): (hostHeader: string, headers: IncomingMessage['headers']) => Admission {
+  const domains = new Map<string, HostMatch>();
+  for (const spec of services.values())
+    for (const d of spec.domains ?? [])
+      domains.set(d, { service: spec.name, region: (spec.regions ?? regions)[0]!, form: 'domain' });
   const keys = () => (typeof opts.jwks === 'function' ? opts.jwks() : opts.jwks)?.keys ?? [];
   return (hostHeader, headers) => {
-    const m = parseServiceHost(hostHeader, opts.projectNumber, opts.projectHash);
+    const m =
+      parseServiceHost(hostHeader, opts.projectNumber, opts.projectHash) ??
+      domains.get(host(hostHeader)) ??
+      null;
     const spec = m ? services.get(m.service) : undefined;
     if (!m || !spec || !(spec.regions ?? regions).includes(m.region))
       return { kind: 'not-found' as const, m };
+    if (m.tag !== undefined && !(spec.tags ?? []).includes(m.tag)) return { kind: 'not-found' as const, m };
     if (spec.public) return { kind: 'ok' as const, m, auth: null };
     const audiences = [
       ...serviceUrls(m.service, m.region, opts.projectNumber, opts.projectHash),

@@ -8,6 +8,7 @@ const fresh = (): FrontendStats => ({
   requests: {},
   notFound: 0,
   authFailures: {},
+  adminListCalls: {},
   connections: 0,
   goaways: 0,
   resets: 0,

@@ -18,6 +18,8 @@ export interface RouteContext {
   service: string;
   region: string;
   form: string;
+  /** the traffic tag of a TAG---SERVICE host */
+  tag?: string;
   protocol: 'h2' | 'http/1.1';
   auth: { via: string; aud: unknown; email: unknown } | null;
 }
@@ -26,6 +28,7 @@ export interface Echo {
   service: string;
   region: string;
   form: string;
+  tag?: string;
   protocol: 'h2' | 'http/1.1';
   httpVersion: string;
   method: string;
@@ -106,6 +109,7 @@ export async function serveBuiltin(req: Req, res: Res, ctx: RouteContext): Promi
     service: ctx.service,
     region: ctx.region,
     form: ctx.form,
+    ...(ctx.tag !== undefined ? { tag: ctx.tag } : {}),
     protocol: ctx.protocol,
     httpVersion: req.httpVersion,
     method: req.method ?? '',

@@ -11,6 +11,10 @@ export interface ServiceSpec {
   regions?: string[];
   /** extra accepted audiences (Cloud Run "custom audiences") */
   audiences?: string[];
+  /** traffic tags: TAG---SERVICE-… hosts reach the service (other tags: 404) */
+  tags?: string[];
+  /** custom domains mapped to the service (in its first region); the DNS answers them with the front end */
+  domains?: string[];
 }
 
 export interface FrontendOptions {
@@ -18,12 +22,17 @@ export interface FrontendOptions {
   port?: number;
   projectNumber: string;
   projectHash?: string;
+  /** also accepted as PROJECT by the Admin API (besides the number) */
+  projectId?: string;
   regions?: string[];
   /** keys that verify ID tokens: the metadata server's `jwks` (a function is read on every request) */
   jwks?: { keys: Jwk[] } | (() => { keys: Jwk[] });
   services?: ServiceSpec[];
   /** write the CA certificate (PEM) there */
   caPath?: string;
+  /** Admin API (run.googleapis.com) services.list: the most services per page, whatever the client
+   * asks (default 2, so nextPageToken paging is always exercised) */
+  adminApi?: { pageSize?: number };
   /** h2 SETTINGS_MAX_CONCURRENT_STREAMS the front end advertises (default 100, like Google's front ends) */
   maxConcurrentStreams?: number;
 }
@@ -37,6 +46,8 @@ export interface FrontendKnobs {
   delayMs: number;
   /** destroy every new connection at once */
   refuseConnections: boolean;
+  /** the Admin API's services.list answers 403 PERMISSION_DENIED (no run.services.list) */
+  adminApiForbidden: boolean;
 }
 
 export interface FrontendRequest {
@@ -56,6 +67,8 @@ export interface FrontendStats {
   requests: Record<string, Record<string, number>>;
   notFound: number;
   authFailures: Record<string, number>;
+  /** Admin API list calls (pages), by region */
+  adminListCalls: Record<string, number>;
   connections: number;
   goaways: number;
   resets: number;
@@ -65,6 +78,8 @@ export interface Frontend {
   host: string;
   port: number;
   url: (service: string, region?: string, form?: 'deterministic' | 'legacy') => string;
+  /** custom domains of the services (answered by the emulator DNS) */
+  domains: string[];
   caPem: string;
   caPath: string | undefined;
   writeCa(path: string): string;

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { REGION_CODES } from '../domain/region-codes.ts';
 import { makeTlsMaterial } from './certs.ts';
 import { isGrpc } from './echo-proto.ts';
+import { ADMIN_API_HOST, adminList } from './frontend-admin.ts';
 import { createAdmission } from './frontend-admission.ts';
 import { PAGES } from './frontend-auth.ts';
 import { createRecorder } from './frontend-record.ts';
@@ -19,12 +20,14 @@ import type {
   ServiceSpec,
 } from './frontend-types.ts';
 import { attachWebSocketEcho } from './frontend-ws.ts';
-import { serviceUrls } from './routing.ts';
+import { serviceUrls, stripPort } from './routing.ts';
 
 export type * from './frontend-types.ts';
 
 export const DEFAULT_SERVICES: ServiceSpec[] = [
-  { name: 'hello' },
+  // hello also has a tagged revision (green---hello-…) and sits behind a custom domain with a
+  // custom audience, as a load balancer would put it.
+  { name: 'hello', tags: ['green'], domains: ['api.custom.test'], audiences: ['hello-custom-audience'] },
   { name: 'world' },
   { name: 'public', public: true },
 ];
@@ -33,6 +36,7 @@ export const DEFAULT_REGIONS = ['us-central1', 'europe-west1'];
 export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const regions = opts.regions ?? DEFAULT_REGIONS;
   const services = new Map((opts.services ?? DEFAULT_SERVICES).map((s) => [s.name, s]));
+  const domains = [...new Set([...services.values()].flatMap((s) => s.domains ?? []))];
   const host = opts.host ?? '127.0.0.1';
   // protobufjs loads while the keys are generated (off the main thread)
   const grpcModule = import('./frontend-grpc.ts');
@@ -42,6 +46,8 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       '*.run.app',
       '*.a.run.app',
       ...new Set([...regions, ...Object.keys(REGION_CODES)].map((r) => `*.${r}.run.app`)),
+      ADMIN_API_HOST,
+      ...domains,
       'localhost',
     ],
     ips: ['127.0.0.1', '::1', host],
@@ -52,6 +58,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
     resetStreams: 0,
     delayMs: 0,
     refuseConnections: false,
+    adminApiForbidden: false,
   };
   const recorder = createRecorder();
   const { log, record } = recorder;
@@ -105,6 +112,23 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       return;
     }
     if (knobs.delayMs > 0) await sleep(knobs.delayMs);
+    if (stripPort(hostHeader).toLowerCase() === ADMIN_API_HOST) {
+      const a = adminList(url.pathname, url.searchParams, req.headers.authorization, {
+        projectNumber: opts.projectNumber,
+        ...(opts.projectHash ? { projectHash: opts.projectHash } : {}),
+        ...(opts.projectId ? { projectId: opts.projectId } : {}),
+        services,
+        regions,
+        forbidden: knobs.adminApiForbidden,
+        pageSize: opts.adminApi?.pageSize ?? 2,
+      });
+      if (a.region) stats().adminListCalls[a.region] = (stats().adminListCalls[a.region] ?? 0) + 1;
+      entry.status = a.status;
+      record(entry);
+      res.writeHead(a.status, { 'content-type': 'application/json; charset=UTF-8' });
+      res.end(JSON.stringify(a.body));
+      return;
+    }
 
     const a = admit(hostHeader, req.headers);
     entry.service = a.m?.service ?? null;
@@ -144,6 +168,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       service: a.m.service,
       region: a.m.region,
       form: a.m.form,
+      ...(a.m.tag !== undefined ? { tag: a.m.tag } : {}),
       protocol: h2 ? 'h2' : 'http/1.1',
       auth: a.auth ? { via: a.auth.via, aud: a.auth.claims.aud, email: a.auth.claims.email } : null,
     };
@@ -203,6 +228,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       form === 'legacy'
         ? (serviceUrls(service, region, opts.projectNumber, opts.projectHash)[1] ?? '')
         : serviceUrls(service, region, opts.projectNumber)[0]!,
+    domains,
     caPem: tls.caPem,
     get caPath() {
       return caPath;

@@ -9,6 +9,7 @@ import {
   type FrontendStats,
   startFrontend,
 } from './frontend.ts';
+import { ADMIN_API_HOST } from './frontend-admin.ts';
 import {
   type MetadataOptions,
   type MetadataServer,
@@ -82,6 +83,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ...opts.frontend,
       projectNumber,
       projectHash,
+      ...(opts.projectId ? { projectId: opts.projectId } : {}),
       jwks: () => metadata?.jwks() ?? { keys: [] },
       ...(opts.caPath ? { caPath: opts.caPath } : {}),
     }),
@@ -97,6 +99,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       host,
       frontendAddress: frontend.host,
       metadataAddress: md.host,
+      frontendNames: [ADMIN_API_HOST, ...frontend.domains],
       ...opts.dns,
     });
     started.push(dns);

@@ -5,7 +5,15 @@ import { regionCode, regionForCode } from '../domain/region-codes.ts';
 export interface HostMatch {
   service: string;
   region: string;
-  form: 'deterministic' | 'legacy';
+  form: 'deterministic' | 'legacy' | 'domain';
+  /** TAG of a TAG---SERVICE… host (a tagged revision) */
+  tag?: string;
+}
+
+/** Splits Cloud Run's TAG---SERVICE first-label form. */
+function untag(m: HostMatch): HostMatch {
+  const i = m.service.indexOf('---');
+  return i <= 0 ? m : { ...m, service: m.service.slice(i + 3), tag: m.service.slice(0, i) };
 }
 
 export function stripPort(host: string): string {
@@ -25,7 +33,7 @@ export function parseServiceHost(
     const [first, region] = labels as [string, string];
     const suffix = `-${projectNumber}`;
     if (first.endsWith(suffix) && first.length > suffix.length) {
-      return { service: first.slice(0, -suffix.length), region, form: 'deterministic' };
+      return untag({ service: first.slice(0, -suffix.length), region, form: 'deterministic' });
     }
     return null;
   }
@@ -33,7 +41,7 @@ export function parseServiceHost(
     const m = labels[0]!.match(/^(.+)-([a-z0-9]+)-([a-z]{2})$/);
     if (!m || m[2] !== projectHash.toLowerCase()) return null;
     const region = regionForCode(m[3]!);
-    return region ? { service: m[1]!, region, form: 'legacy' } : null;
+    return region ? untag({ service: m[1]!, region, form: 'legacy' }) : null;
   }
   return null;
 }

@@ -3,7 +3,7 @@
 import type { DnsSettings } from '../../workers/dns/settings.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
 import { METADATA_BUDGET, TOKEN_WAIT_MS, type TokenSettings } from '../../workers/token/settings.ts';
-import type { Config } from '../config.ts';
+import { type Config, cloudRunEnvSignal } from '../config.ts';
 import type { Plan } from '../domain/activation.ts';
 
 /** The nameservers runsd itself and the DNS room forward to: -nameserver, else resolv.conf's. */
@@ -12,7 +12,19 @@ export function upstreamNameservers(config: Config, fromResolvConf: readonly str
   return [...fromResolvConf];
 }
 
+/**
+ * -check_services, when it may run: on Cloud Run (K_SERVICE, …) or with an explicit metadata host
+ * (the emulator). Elsewhere (-gcp_region on a laptop) there is no service account to list with,
+ * and runsd must not start talking to Google on its own.
+ */
+export function servicesCheck(config: Config): { intervalSec: number } | null {
+  if (!config.checkServices) return null;
+  if (cloudRunEnvSignal(config.env) === null && config.metadataHost === null) return null;
+  return { intervalSec: config.servicesRefreshSec };
+}
+
 export function dnsSettings(config: Config, upstreams: string[], ipv6: boolean) {
+  const services = servicesCheck(config);
   return {
     host4: '127.0.0.1',
     host6: ipv6 ? '::1' : null,
@@ -20,6 +32,8 @@ export function dnsSettings(config: Config, upstreams: string[], ipv6: boolean) 
     domain: config.domain,
     upstreams,
     threads: config.dnsThreads,
+    ...(config.routes.length > 0 ? { routes: config.routes.map((r) => r.name) } : {}),
+    ...(services ? { services } : {}),
   } satisfies DnsSettings;
 }
 
@@ -31,6 +45,7 @@ export function tokenSettings(config: Config, upstreams: string[]) {
     maxConcurrent: 8,
     refreshAheadSec: 300,
     idleSec: 3600,
+    services: withPort(servicesCheck(config), config.devUpstreamPort),
     ...METADATA_BUDGET,
   } satisfies TokenSettings;
 }
@@ -52,11 +67,18 @@ export function proxySettings(
     projectHash: config.projectHash,
     projectNumber: config.projectNumber,
     upstreams,
+    ...(config.routes.length > 0 ? { routes: config.routes } : {}),
+    ...(servicesCheck(config) ? { services: servicesCheck(config)! } : {}),
     ...(config.accessLog ? { accessLog: true } : {}),
     tokenWaitMs: TOKEN_WAIT_MS,
     // Development only (npm start against the emulator, no root): the front end's port instead of 443.
     ...(config.devUpstreamPort !== null ? { upstreamPort: config.devUpstreamPort } : {}),
   } satisfies ProxySettings;
+}
+
+/** Development against the emulator (RUNSD_DEV_UPSTREAM_PORT): its front end also serves the Admin API. */
+function withPort(s: { intervalSec: number } | null, devPort: number | null) {
+  return s && devPort !== null ? { ...s, adminPort: devPort } : s;
 }
 
 /** The child's environment in env mode: clients send absolute-form requests to our proxy. */

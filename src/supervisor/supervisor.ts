@@ -181,8 +181,12 @@ async function startRooms(
       peers: ['token'],
     });
   }
-  if (plan.dns)
-    specs.push({ name: 'dns', entry: roomEntry('dns'), settings: dnsSettings(config, upstreams, ipv6) });
+  if (plan.dns) {
+    const settings = dnsSettings(config, upstreams, ipv6);
+    // -check_services: the dns room reads the service lists from the token room directly.
+    const peers = plan.proxy && settings.services ? { peers: ['token'] } : {};
+    specs.push({ name: 'dns', entry: roomEntry('dns'), settings, ...peers });
+  }
   log.info(2, 'starting rooms', {
     rooms: specs.map((r) => r.name).join(','),
     at_ms: Math.round(performance.now()),

@@ -178,3 +178,32 @@ describe('localReply', () => {
     }
   });
 });
+
+describe('classify: -route names', () => {
+  const routed: ZoneOptions = { ...opts, routes: new Set(['billing.', 'pay.acme.']) };
+  const table: [string, string, string][] = [
+    ['pay.acme.', 'A', 'answer'],
+    ['PAY.ACME', 'AAAA', 'answer'],
+    ['pay.acme.', 'MX', 'nodata'],
+    // what glibc asks first with the search list REGION.run.internal run.internal
+    ['pay.acme.us-central1.run.internal.', 'A', 'answer'],
+    ['pay.acme.run.internal.', 'A', 'answer'],
+    ['billing.us-central1.run.internal.', 'A', 'answer'],
+    ['x.pay.acme.run.internal.', 'A', 'nxdomain'],
+    ['acme.', 'A', 'forward'],
+    ['x.pay.acme.', 'A', 'forward'],
+  ];
+  for (const [name, type, kind] of table)
+    it(`${name} ${type} → ${kind}`, () => {
+      const d = classify(q(name, type), routed);
+      assert.equal(d.kind, kind);
+      if (d.kind === 'answer')
+        assert.equal(
+          (d.records[0] as { data?: unknown } | undefined)?.data,
+          type === 'A' ? '127.0.0.1' : '::1',
+        );
+    });
+  it('without routes, a dotted name is forwarded', () => {
+    assert.equal(classify(q('pay.acme.'), opts).kind, 'forward');
+  });
+});

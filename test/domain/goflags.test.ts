@@ -56,3 +56,14 @@ test('parseGoBool follows strconv.ParseBool', () => {
   for (const f of ['0', 'f', 'F', 'false', 'FALSE', 'False']) assert.equal(parseGoBool(f), false);
   for (const x of ['yes', 'tRUE', '', '2']) assert.equal(parseGoBool(x), undefined);
 });
+
+test('a repeatable flag keeps every value in order; the last still wins in values', () => {
+  const r = parseGoFlags(
+    ['-route=a', '--route', 'b', '-v=1', '-route=c', '--', 'x'],
+    [{ name: 'route', repeatable: true }, { name: 'v' }],
+  );
+  assert.ok(r.ok);
+  assert.deepEqual(r.lists.get('route'), ['a', 'b', 'c']);
+  assert.equal(r.values.get('route'), 'c');
+  assert.equal(r.lists.get('v'), undefined);
+});

@@ -145,3 +145,61 @@ test('serviceUrl: errors', () => {
     'https://'.length + 63 + '.us-east1.run.app'.length,
   );
 });
+
+test('parseHost: tagged revisions, TAG---SERVICE in every form', () => {
+  const table: [string, string, string, string | null][] = [
+    ['green---hello', 'green', 'hello', null],
+    ['GREEN---hello.', 'green', 'hello', null],
+    ['green---hello:80', 'green', 'hello', null],
+    ['v2---hello.europe-west1', 'v2', 'hello', 'europe-west1'],
+    ['1a---hello.europe-west1.run.internal.', '1a', 'hello', 'europe-west1'],
+    ['canary-1---my-svc.run.internal', 'canary-1', 'my-svc', null],
+  ];
+  for (const [host, tag, service, region] of table)
+    assert.deepEqual(parseHost(host, D), { kind: 'service', service, region, tag }, host);
+  const bad: [string, RegExp][] = [
+    ['---hello', /has "" where a revision tag belongs/],
+    ['-x---hello', /has "-x" where a revision tag belongs/],
+    ['x----hello', /is not a Cloud Run service name \("-hello"/],
+    ['green---', /is not a Cloud Run service name \(""/],
+    ['green---1hello', /is not a Cloud Run service name/],
+  ];
+  for (const [host, why] of bad)
+    assert.throws(
+      () => parseHost(host, D),
+      (e: unknown) => e instanceof RunsdError && e.code === 'RUNSD_BAD_HOST' && why.test(e.message),
+      host,
+    );
+});
+
+test('serviceUrl: a tag URL is TAG---SERVICE-…, its label ≤ 63 characters', () => {
+  const det: UrlContext = {
+    urlFormat: 'auto',
+    projectHash: null,
+    projectNumber: '123456789012',
+    ownRegion: 'us-central1',
+  };
+  assert.equal(
+    serviceUrl('hello', null, det, 'green'),
+    'https://green---hello-123456789012.us-central1.run.app',
+  );
+  assert.equal(
+    serviceUrl('hello', 'europe-west1', { ...det, projectHash: 'abcdefghij' }, 'v2'),
+    'https://v2---hello-abcdefghij-ew.a.run.app',
+  );
+  // 42 + 3 + 5 + 13 = 63: fits; one more character does not.
+  const tag = 't'.repeat(42);
+  assert.equal(
+    serviceUrl('hello', null, det, tag),
+    `https://${tag}---hello-123456789012.us-central1.run.app`,
+  );
+  assert.throws(
+    () => serviceUrl('hello', null, det, `${tag}t`),
+    (e: unknown) =>
+      e instanceof RunsdError &&
+      e.code === 'RUNSD_BAD_HOST' &&
+      /the deterministic URL label "t{43}---hello-123456789012" would be 64 characters, over the DNS limit of 63$/.test(
+        e.message,
+      ),
+  );
+});

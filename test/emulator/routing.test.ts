@@ -37,3 +37,18 @@ test('serviceUrls: the audiences a service accepts', () => {
     'https://hello-123.mars-north1.run.app',
   ]);
 });
+
+test('parseServiceHost: tagged hosts (TAG---SERVICE) in both URL forms', () => {
+  assert.deepEqual(parseServiceHost('green---hello-123.us-central1.run.app', '123'), {
+    service: 'hello',
+    region: 'us-central1',
+    form: 'deterministic',
+    tag: 'green',
+  });
+  assert.deepEqual(parseServiceHost('v2---hello-abc123-ew.a.run.app:443', '123', 'abc123'), {
+    service: 'hello',
+    region: 'europe-west1',
+    form: 'legacy',
+    tag: 'v2',
+  });
+});

@@ -20,6 +20,7 @@ const skip = !testbedAvailable()
 // samples on both sides of an increase.
 const round = `
 curl -sS -o /dev/null http://hello/one
+curl -sS -o /dev/null http://billing/route
 curl -sS -o /dev/null --http2-prior-knowledge http://hello.us-central1/h2c
 curl -sS -o /dev/null http://hello/status/503
 curl -sS -o /dev/null http://hello/status/404
@@ -74,7 +75,11 @@ interface Result {
 
 test('every panel expression returns a series from a real Prometheus scraping runsd', { skip }, async (t) => {
   const r = await runInTestbed({
-    runsdArgs: ['-metrics_addr=127.0.0.1:9090'],
+    // A -route, so its per-route series exist; on the test bed the service list is checked too.
+    runsdArgs: [
+      '-metrics_addr=127.0.0.1:9090',
+      '-route=billing=https://hello-123456789012.us-central1.run.app',
+    ],
     command: ['sh', '-c', script],
     timeoutMs: 90_000,
   });

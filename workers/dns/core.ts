@@ -9,7 +9,7 @@ import type { MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { AnswerCache } from './cache.ts';
 import { Forwarder } from './forwarder.ts';
 import { createDnsMetrics, type DnsMetrics } from './metrics.ts';
-import { Resolver } from './resolver.ts';
+import { Resolver, type ServiceChecker } from './resolver.ts';
 import type { DnsSettings } from './settings.ts';
 export interface DnsCore {
   resolver: Resolver;
@@ -20,7 +20,7 @@ export interface DnsCore {
 }
 
 /** Everything but the sockets: what a query goes through. */
-export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore {
+export function buildDnsCore(settings: DnsSettings, registry: Registry, services?: ServiceChecker): DnsCore {
   const upstreams: Nameserver[] = [];
   for (const text of settings.upstreams) {
     const ns = parseNameserver(text);
@@ -46,7 +46,8 @@ export function buildDnsCore(settings: DnsSettings, registry: Registry): DnsCore
     domain: canonicalName(settings.domain),
     ipv6: settings.host6 !== null,
     ttl: DEFAULT_ZONE_TTL,
+    ...(settings.routes?.length ? { routes: new Set(settings.routes.map(canonicalName)) } : {}),
   };
-  const resolver = new Resolver(zone, cache, forwarder, metrics);
+  const resolver = new Resolver(zone, cache, forwarder, metrics, services);
   return { resolver, forwarder, cache, metrics, upstreams };
 }

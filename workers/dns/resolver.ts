@@ -5,6 +5,7 @@
 import * as dnsPacket from 'dns-packet';
 import {
   classify,
+  type Decision,
   errorReply,
   isResponseFlags,
   localReply,
@@ -17,11 +18,17 @@ import {
 } from '../../src/domain/dns-answer.ts';
 import { cacheKey, cacheTtl, clientUdpLimit } from '../../src/domain/dns-cache-policy.ts';
 import { countsFit, stripEdnsOption, writeId } from '../../src/domain/dns-wire.ts';
+import type { Verdict } from '../../src/domain/service-list.ts';
 import { type AnswerCache, copyQuestionName } from './cache.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { DnsMetrics, Outcome } from './metrics.ts';
 
 export type Transport = 'udp' | 'tcp';
+
+/** -check_services: whether a service exists (workers/token/services-client.ts behind it). */
+export interface ServiceChecker {
+  check(service: string, region: string | null): Verdict | Promise<Verdict>;
+}
 export type Reply = Buffer | null;
 
 const EDNS_COOKIE = 10;
@@ -51,7 +58,16 @@ export class Resolver {
    */
   private readonly memo = new Map<string, Memo>();
 
-  constructor(zone: ZoneOptions, cache: AnswerCache, forwarder: Forwarder, metrics: DnsMetrics) {
+  private readonly services: ServiceChecker | undefined;
+
+  constructor(
+    zone: ZoneOptions,
+    cache: AnswerCache,
+    forwarder: Forwarder,
+    metrics: DnsMetrics,
+    services?: ServiceChecker,
+  ) {
+    this.services = services;
     this.zone = zone;
     this.cache = cache;
     this.forwarder = forwarder;
@@ -116,20 +132,15 @@ export class Resolver {
     }
     const type = String(q.type);
     const d = classify(q, this.zone);
-    if (d.kind !== 'forward') {
-      const outcome: Outcome =
-        d.kind === 'answer'
-          ? 'local'
-          : d.kind === 'nodata'
-            ? 'nodata'
-            : d.kind === 'nxdomain' || d.kind === 'suffixed'
-              ? 'nxdomain'
-              : 'refused';
-      const out = dnsPacket.encode(localReply(query, d, this.zone));
-      this.remember(msg, { local: Buffer.from(out), key: null, query, type, outcome });
-      this.metrics.query(type, outcome, start);
-      return out;
+    if (d.kind === 'answer' && d.service && this.services) {
+      // Not memoised: the answer depends on the service list, and a miss must reach the mirror
+      // (which asks the token room again) every time.
+      const v = this.services.check(d.service.name, d.service.region);
+      const nx = { kind: 'nxdomain' as const, zone: d.zone };
+      if (typeof v === 'string') return this.local(msg, query, type, v === 'missing' ? nx : d, start, false);
+      return v.then((w) => this.local(msg, query, type, w === 'missing' ? nx : d, start, false));
     }
+    if (d.kind !== 'forward') return this.local(msg, query, type, d, start, true);
     const key = cacheKey(query) as string;
     this.remember(msg, { local: null, key, query, type, outcome: 'cache_hit' });
     const hit = this.cache.get(key, msg);
@@ -138,6 +149,29 @@ export class Resolver {
       return this.fit(hit, query, transport, msg);
     }
     return this.forward(msg, query, key, transport, type, start);
+  }
+
+  /** A reply runsd makes itself (anything but 'forward'). */
+  private local(
+    msg: Buffer,
+    query: dnsPacket.Packet,
+    type: string,
+    d: Exclude<Decision, { kind: 'forward' }>,
+    start: bigint,
+    memo: boolean,
+  ): Buffer {
+    const outcome: Outcome =
+      d.kind === 'answer'
+        ? 'local'
+        : d.kind === 'nodata'
+          ? 'nodata'
+          : d.kind === 'nxdomain' || d.kind === 'suffixed'
+            ? 'nxdomain'
+            : 'refused';
+    const out = dnsPacket.encode(localReply(query, d, this.zone));
+    if (memo) this.remember(msg, { local: Buffer.from(out), key: null, query, type, outcome });
+    this.metrics.query(type, outcome, start);
+    return out;
   }
 
   private async forward(

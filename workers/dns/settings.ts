@@ -9,6 +9,10 @@ export interface DnsSettings {
   port: number;
   /** Canonical internal zone, e.g. "run.internal.". */
   domain: string;
+  /** -route names ("billing", "billing.acme"): answered locally like service names. */
+  routes?: string[];
+  /** -check_services: names that are no service answer NXDOMAIN (lists from the token room). */
+  services?: { intervalSec: number };
   /** Original nameservers: "IP", "IP:PORT" or "[IPv6]:PORT". */
   upstreams: string[];
   /** Per-attempt upstream timeout (ms); default 1000. */

@@ -13,6 +13,10 @@ export interface ServiceOptions {
   h1: H1Client;
   host: string;
   port: number;
+  /** A -route's own port (part of the pool key and the Host), else the default upstream port. */
+  ownPort?: number;
+  /** The upstream path when it is not the app's (a -route's prefix + the app's path). */
+  path?: string;
   timeoutMs: number;
   /** Called when the upstream's response headers arrive (latency metric). */
   onHeaders?: () => void;
@@ -26,6 +30,12 @@ export interface Attempt {
   o: ServiceOptions;
   /** Attempts made so far. */
   n: number;
+}
+
+/** Host / :authority sent upstream: the host, with a -route's own port. */
+export function authorityOf(o: ServiceOptions): string {
+  if (o.ownPort === undefined) return o.host;
+  return `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.ownPort}`;
 }
 
 /** Whether another attempt may go: attempts left, and the body (if any) can still be replayed. */

@@ -11,6 +11,7 @@ const STATUS = {
   RUNSD_BAD_HOST: 400,
   RUNSD_BAD_REQUEST: 400,
   RUNSD_NOT_RELAY: 403,
+  RUNSD_NO_SERVICE: 404,
   RUNSD_METHOD: 405,
   RUNSD_TOKEN_FETCH: 503,
   RUNSD_FACT_MISSING: 503,
@@ -32,6 +33,8 @@ const HINT: Partial<Record<ErrorCode, string>> = {
     'call a service as http://SERVICE, http://SERVICE.REGION or http://SERVICE.REGION.run.internal',
   RUNSD_BAD_REQUEST: 'send an origin-form path (/...), or an http:// URL when using runsd as HTTP proxy',
   RUNSD_NOT_RELAY: 'runsd only forwards requests for internal service names',
+  RUNSD_NO_SERVICE:
+    'check the name and region (the list comes from the Cloud Run Admin API; -check_services=false turns the check off)',
   RUNSD_METHOD: 'send the request itself over h2c, or CONNECT over HTTP/1.1 in env mode',
   RUNSD_TOKEN_FETCH: 'check the metadata server and the service account; retry shortly',
   RUNSD_FACT_MISSING: 'retry shortly, or pass the missing value as a flag',

@@ -26,6 +26,8 @@ export interface Stages {
   log: Logger;
   /** -access_log: called once per request when it ends (access-log.ts). */
   access?: (e: AccessEntry) => void;
+  /** -check_services: null to go on, or the 404 for a name that is no service (service-check.ts). */
+  check?: (r: Extract<Route, { kind: 'service' }>) => RunsdError | null | Promise<RunsdError | null>;
 }
 
 // The hot path avoids async frames: a token from the local mirror is used synchronously, and the
@@ -38,12 +40,14 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
     m.activeStreams.inc();
     let service = '-';
     let region = '';
+    let route: string | undefined;
     let upstream: string | undefined;
     let runsdError: string | undefined;
     const t0 = performance.now();
     const done = (status: number) => {
       m.activeStreams.dec();
       m.countRequest(service, region, ds.protocol, status, (performance.now() - t0) / 1000);
+      if (route !== undefined) m.countRoute(route, status);
       // The access line waits for the end of the response: its size and the whole latency.
       if (access)
         ds.onClosed(() =>
@@ -79,6 +83,7 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
       }
       service = r.service;
       region = r.region;
+      route = r.route;
       upstream = r.host;
       const send = (credential: string | null) => {
         try {
@@ -87,9 +92,15 @@ export function createHandler(p: Stages): (ds: Downstream) => void {
           fail(err);
         }
       };
-      const credential = p.credentials.for(ds.headers, r);
-      if (typeof credential === 'object' && credential !== null) credential.then(send, fail);
-      else send(credential);
+      const go = () => {
+        const credential = p.credentials.for(ds.headers, r);
+        if (typeof credential === 'object' && credential !== null) credential.then(send, fail);
+        else send(credential);
+      };
+      const refused = p.check?.(r) ?? null;
+      if (refused === null) go();
+      else if (refused instanceof RunsdError) fail(refused);
+      else refused.then((e) => (e ? fail(e) : go()), fail);
     } catch (err) {
       fail(err);
     }

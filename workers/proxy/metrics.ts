@@ -12,7 +12,7 @@ export const MAX_SERVICES = 100;
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function proxyMetrics(registry: Registry) {
+export function proxyMetrics(registry: Registry, routes: readonly string[] = []) {
   // Per-request label hashing costs more than the rest of the bookkeeping: count in a Map keyed by a
   // joined string and hand the totals to the counter when it is scraped.
   type Count = {
@@ -70,6 +70,15 @@ export function proxyMetrics(registry: Registry) {
   for (const event of UPSTREAM_EVENTS) connections.inc({ event }, 0);
   // Every code at 0 from the start: rate() then sees the first error (issue 13).
   for (const code of ANSWERED_CODES) errors.inc({ code }, 0);
+  // -route names are known at start-up: each route's series exist at 0 from the first scrape.
+  const routeRequests = new Counter({
+    name: 'runsd_proxy_route_requests_total',
+    help: 'Requests sent through each -route, by status class',
+    labelNames: ['route', 'code_class'] as const,
+    registers: [registry],
+  });
+  for (const route of routes)
+    for (const cls of CLASSES.slice(2)) routeRequests.inc({ route, code_class: cls }, 0);
   const bounded = (service: string): string => {
     if (services.has(service)) return service;
     if (services.size >= MAX_SERVICES) return '-other';
@@ -125,6 +134,10 @@ export function proxyMetrics(registry: Registry) {
     }),
     errors,
     connection: (event: UpstreamEvent) => connections.inc({ event }),
+    /** One request through a -route done. */
+    countRoute(route: string, status: number): void {
+      routeRequests.inc({ route, code_class: CLASSES[Math.floor(status / 100)] ?? 'other' });
+    },
     /** A token taken from the local mirror (no round trip to the token room). */
     mirrorHit: () => mirrorHit.inc(),
   };

@@ -3,9 +3,11 @@
 // order of closing. createProxy runs outside a worker too (tests, benchmarks); proxyRoom is what
 // worker.ts hands to runRoom.
 import type { LookupFunction } from 'node:net';
+import { routePath } from '../../src/domain/routes.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
+import { createServicesMirror, type ServicesMirror } from '../token/services-client.ts';
 import { type AccessEntry, accessLine } from './access-log.ts';
 import { openConnect } from './connect.ts';
 import { Credentials, type TokenSource } from './credential.ts';
@@ -18,6 +20,7 @@ import { type ProxyMetrics, proxyMetrics } from './metrics.ts';
 import { forwardPlain } from './plain.ts';
 import { Router } from './route.ts';
 import { exchange } from './service.ts';
+import { checkService } from './service-check.ts';
 import { type ProxySettings, withDefaults } from './settings.ts';
 import { tokenPeer } from './token-source.ts';
 import { tunnelUpgrade } from './tunnel.ts';
@@ -28,6 +31,8 @@ export type { Route } from './route.ts';
 
 export interface ProxyOptions {
   settings: ProxySettings;
+  /** -check_services: the token room's service lists, mirrored here. */
+  services?: ServicesMirror | null;
   facts: Facts;
   tokens: () => TokenSource | null;
   lookup: LookupFunction;
@@ -72,7 +77,9 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
         pool,
         h1,
         host: r.host,
-        port: d.upstreamPort,
+        port: r.port ?? d.upstreamPort,
+        ...(r.port !== undefined ? { ownPort: r.port } : {}),
+        ...(r.prefix !== undefined ? { path: routePath(r.prefix, ds.path) } : {}),
         timeoutMs: d.timeoutMs,
         onHeaders: () => m.upstreamDuration.observe((performance.now() - started) / 1000),
       });
@@ -80,6 +87,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     plain: (ds, r) => forwardPlain(ds, { h1, host: r.host, port: r.port, timeoutMs: d.timeoutMs }),
     metrics: m,
     log: o.log,
+    ...(o.services ? { check: (r: Parameters<typeof checkService>[1]) => checkService(o.services!, r) } : {}),
     ...(s.accessLog ? { access: (e: AccessEntry) => writeAccess(accessLine(e, router.projectId)) } : {}),
   });
   const tunnel = {
@@ -133,21 +141,34 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
 export async function proxyRoom({ init, log, registry }: RoomContext<ProxySettings>): Promise<RoomHandle> {
   const s = init.settings;
   const tokens = tokenPeer(init.peers['token'], s.tokenWaitMs);
+  const port = init.peers['token'];
+  const services =
+    s.services && port ? createServicesMirror(port, { intervalSec: s.services.intervalSec }) : null;
   const base = upstreamLookup(s.upstreams);
   const proxy = await createProxy({
     settings: s,
     facts: init.facts,
     tokens: tokens.client,
     lookup: s.staticHosts ? staticLookup(s.staticHosts, base) : base,
-    metrics: proxyMetrics(registry),
+    services,
+    metrics: proxyMetrics(
+      registry,
+      (s.routes ?? []).map((r) => r.name),
+    ),
     log,
   });
   log.info(1, 'proxy listening', { port: proxy.ports[0], mode: s.mode });
   return {
     info: { port: proxy.ports[0]! },
-    setFacts: (f) => proxy.setFacts(f),
+    setFacts: (f) => {
+      proxy.setFacts(f);
+      if (services && f.region !== null) void services.check('', f.region, false); // prefetch
+    },
     attachPeer: (name, port) => {
-      if (name === 'token') tokens.attach(port);
+      if (name === 'token') {
+        tokens.attach(port);
+        services?.replacePort(port);
+      }
     },
     close: async () => {
       await proxy.close();

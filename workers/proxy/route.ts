@@ -3,6 +3,7 @@
 // an env-mode http:// URL for any other host a plain route, and anything else is refused.
 import type { IncomingMessage } from 'node:http';
 import { parseHost, serviceUrl, splitHostPort } from '../../src/domain/names.ts';
+import type { RouteSpec } from '../../src/domain/routes.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { Facts } from '../../src/protocol.ts';
 import type { ProxySettings } from './settings.ts';
@@ -18,6 +19,10 @@ export type Route =
       /** The last token used for this route and its header value, so each request does not build
        * a fresh ~1 KB string (credential.ts). */
       bearer: { token: string; value: string } | null;
+      /** A -route: its name, and where its requests go (the upstream port, a path prefix). */
+      route?: string;
+      port?: number;
+      prefix?: string;
     }
   | { kind: 'plain'; host: string; port: number };
 
@@ -53,10 +58,13 @@ export class Router {
   private readonly s: ProxySettings;
   private facts: Facts;
   private readonly routes = new Map<string, Route>();
+  /** -route entries by name; they win over the Cloud Run naming. */
+  private readonly named: ReadonlyMap<string, RouteSpec>;
 
   constructor(s: ProxySettings, facts: Facts) {
     this.s = s;
     this.facts = facts;
+    this.named = new Map((s.routes ?? []).map((r) => [r.name, r]));
   }
 
   /** The project id, once known (the access log's trace names the project). */
@@ -75,6 +83,8 @@ export class Router {
     const hit = this.routes.get(authority);
     if (hit) return hit;
     const s = this.s;
+    const spec = this.named.size > 0 ? this.named.get(splitHostPort(authority).name) : undefined;
+    if (spec) return this.remember(authority, namedRoute(spec));
     const t = parseHost(authority, s.domain);
     if (t.kind === 'external') {
       // Env mode: the app uses us as its HTTP proxy for every http:// URL; those go out untouched.
@@ -93,24 +103,36 @@ export class Router {
         `"${authority}" is not an internal service name; this proxy is not an open relay`,
       );
     }
-    const origin = serviceUrl(t.service, t.region, {
+    const ctx = {
       urlFormat: s.urlFormat,
       projectHash: s.projectHash,
       projectNumber: s.projectNumber ?? this.facts.projectNumber,
       ownRegion: this.facts.region,
-    });
-    const r: Route = {
+    };
+    const origin = serviceUrl(t.service, t.region, ctx, t.tag);
+    return this.remember(authority, {
       kind: 'service',
       service: t.service,
       // serviceUrl succeeded, so one of the two is known.
       region: (t.region ?? this.facts.region)!,
       host: origin.slice('https://'.length),
-      audience: origin,
+      // A tagged revision is called at its tag URL with a token for its service's URL: Cloud Run
+      // checks the audience per service (its URL or a custom audience), not per revision
+      // (docs/proxy.md, "Tagged revisions").
+      audience: t.tag === undefined ? origin : serviceUrl(t.service, t.region, ctx),
       bearer: null,
-    };
+    });
+  }
+
+  private remember(authority: string, r: Route): Route {
     if (this.routes.size > MAX_ROUTES) this.routes.clear();
     this.routes.set(authority, r);
     return r;
+  }
+
+  /** Whether a name is a -route (CONNECT tunnels and the service check skip it). */
+  isNamedRoute(authority: string): boolean {
+    return this.named.has(splitHostPort(authority).name);
   }
 
   /**
@@ -118,6 +140,7 @@ export class Router {
    * Throws RUNSD_NOT_RELAY or RUNSD_BAD_HOST naming the target.
    */
   checkConnect(target: string): void {
+    if (this.isNamedRoute(target) && splitHostPort(target).port !== 443) return;
     const t = parseHost(target, this.s.domain);
     if (t.kind !== 'service')
       throw new RunsdError(
@@ -133,6 +156,21 @@ export class Router {
         `CONNECT "${target}": internal names are served over plain HTTP; call http://${t.service}${t.region ? `.${t.region}` : ''} instead of https://`,
       );
   }
+}
+
+/** The proxy route of a -route entry: its URL's host and port, the prefix, its audience. */
+function namedRoute(r: RouteSpec): Route {
+  return {
+    kind: 'service',
+    service: r.name,
+    region: '',
+    host: r.host,
+    audience: r.audience,
+    bearer: null,
+    route: r.name,
+    ...(r.port !== null ? { port: r.port } : {}),
+    ...(r.prefix !== '' ? { prefix: r.prefix } : {}),
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import type http2 from 'node:http2';
 import { addAbortSignal, Readable } from 'node:stream';
 import type { Headers } from '../../src/domain/http-headers.ts';
 import { RunsdError } from '../../src/errors.ts';
-import { type Attempt, canRetry } from './attempt.ts';
+import { type Attempt, authorityOf, canRetry } from './attempt.ts';
 import { H2 } from './builtins.ts';
 import { relay } from './relay.ts';
 
@@ -23,9 +23,9 @@ export function viaH2(
     // The header object is ours (built per request): add the pseudo headers in place.
     const h = a.headers;
     h[':method'] = ds.method;
-    h[':path'] = ds.path;
+    h[':path'] = o.path ?? ds.path;
     h[':scheme'] = 'https';
-    h[':authority'] = o.host;
+    h[':authority'] = authorityOf(o);
     stream = session.request(h, {
       endStream: feeder === null,
       waitForTrailers: feeder !== null && ds.trailersAnnounced,
@@ -35,7 +35,7 @@ export function viaH2(
     // retried; any other throw is about the request itself (e.g. h2 CONNECT headers) and must not
     // cost healthy sessions.
     if (session.closed || session.destroyed) {
-      o.pool.retire(o.host, session);
+      o.pool.retire(o.host, session, o.ownPort);
       if (canRetry(a)) return again(a);
       return Promise.reject(new RunsdError('RUNSD_UPSTREAM_RESET', `${o.host}: ${(err as Error).message}`));
     }
@@ -101,7 +101,7 @@ export function viaH2(
       const lost = !responded && IDEMPOTENT.has(ds.method) && (session.destroyed || session.closed);
       // A stream we cancelled because the app left is not retried (it would look refused).
       if ((refused || lost) && !gone && canRetry(a)) {
-        o.pool.retire(o.host, session);
+        o.pool.retire(o.host, session, o.ownPort);
         resolve(again(a));
         return;
       }

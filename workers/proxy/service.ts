@@ -9,7 +9,7 @@ import type http2 from 'node:http2';
 import type { Agent } from 'node:https';
 import type { Writable } from 'node:stream';
 import { forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
-import { type Attempt, canRetry, type ServiceOptions } from './attempt.ts';
+import { type Attempt, authorityOf, canRetry, type ServiceOptions } from './attempt.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import { https } from './builtins.ts';
 import type { Downstream } from './downstream.ts';
@@ -40,7 +40,7 @@ function endWithTrailers(ds: Downstream): (t: Writable) => void {
 
 function attempt(a: Attempt): Promise<number> {
   a.n++;
-  const up = a.o.pool.get(a.o.host);
+  const up = a.o.pool.get(a.o.host, a.o.ownPort);
   if ('then' in up)
     return up.then((u) => (u.kind === 'h2' ? viaH2(a, u.session, attempt) : viaH1(a, u.agent)));
   return up.kind === 'h2' ? viaH2(a, up.session, attempt) : viaH1(a, up.agent);
@@ -54,8 +54,8 @@ function viaH1(a: Attempt, agent: Agent): Promise<number> {
     servername: o.host,
     port: o.port,
     method: ds.method,
-    path: ds.path,
-    headers: h1Headers(a.headers, o.host),
+    path: o.path ?? ds.path,
+    headers: h1Headers(a.headers, authorityOf(o)),
     setHost: false,
   });
   const done = o.h1.send(req, {

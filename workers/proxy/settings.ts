@@ -1,5 +1,6 @@
 // The proxy room's settings slice (built by the supervisor from Config, see room-settings.ts) and
 // its defaults. Test-only fields are marked; production never sets them.
+import type { RouteSpec } from '../../src/domain/routes.ts';
 import type { ActiveMode, AuthHeader, UrlFormat } from '../../src/domain/vocabulary.ts';
 
 export interface ProxySettings {
@@ -15,6 +16,10 @@ export interface ProxySettings {
   projectHash: string | null;
   /** From -project_number; else from facts (metadata server). */
   projectNumber: string | null;
+  /** -route entries: short names sent to any HTTPS URL, before the Cloud Run naming. */
+  routes?: readonly RouteSpec[];
+  /** -check_services: a name that is no service gets 404 RUNSD_NO_SERVICE (lists from the token room). */
+  services?: { intervalSec: number };
   /** The original nameservers ("IP" or "IP:PORT"): upstream names are resolved through them. */
   upstreams: string[];
   /** Time to the upstream's response headers before a 504 (default 300 s, Cloud Run's default timeout). */

@@ -8,6 +8,7 @@ import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import { endToEnd } from '../../src/domain/http-headers.ts';
+import { routePath } from '../../src/domain/routes.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import { https } from './builtins.ts';
 import type { Credentials } from './credential.ts';
@@ -75,15 +76,16 @@ export async function tunnelUpgrade(
       label = r.host;
       const credential = await o.credentials.for(req.headers, r);
       if (credential !== null) headers[o.credentials.header] = credential;
-      headers['host'] = r.host;
+      const port = r.port ?? o.port;
+      headers['host'] = r.port === undefined ? r.host : `${r.host}:${r.port}`;
       // The app may have gone while the token was fetched: its close listener below would never
       // fire, and the upstream tunnel opened for nobody would stay open.
       if (socket.destroyed) return;
       up = https().request({
         host: r.host,
         servername: r.host,
-        port: o.port,
-        path,
+        port,
+        path: r.prefix === undefined ? path : routePath(r.prefix, path),
         method: req.method,
         headers: headers as Record<string, string>,
         lookup: o.lookup,

@@ -37,6 +37,8 @@ export interface PoolOptions {
 
 interface Entry {
   host: string;
+  /** The pool's port unless the origin names its own (a -route with :PORT). */
+  port: number;
   session: http2.ClientHttp2Session | null;
   connecting: Promise<Upstream> | null;
   agent: https.Agent | null;
@@ -67,6 +69,11 @@ export function upstreamSecureContext(extraPem?: string): () => tls.SecureContex
 
 const MAX_IDLE_ENTRIES = 1024;
 
+/** One entry per origin: the host alone on the pool's port, host:port for any other port. */
+function entryKey(host: string, port: number | undefined): string {
+  return port === undefined ? host : `${host}:${port}`;
+}
+
 /**
  * HTTP/2 receive windows, both towards the app (h2c listener) and towards services: what a sender
  * may have in flight into runsd before it reads. Large enough that one stream is not throttled by
@@ -87,9 +94,9 @@ export class UpstreamPool {
   }
 
   private pruneIdle(): void {
-    for (const [host, e] of this.entries) {
+    for (const [key, e] of this.entries) {
       const live = e.session !== null && !e.session.closed && !e.session.destroyed;
-      if (!live && e.connecting === null && e.agent === null) this.entries.delete(host);
+      if (!live && e.connecting === null && e.agent === null) this.entries.delete(key);
     }
   }
 
@@ -98,15 +105,17 @@ export class UpstreamPool {
     return this.entries.size;
   }
 
-  /** A usable upstream for host (e.g. "hello-123.us-central1.run.app"), connecting if needed. */
-  get(host: string): Upstream | Promise<Upstream> {
-    let e = this.entries.get(host);
+  /** A usable upstream for host (e.g. "hello-123.us-central1.run.app"), connecting if needed;
+   * `port` (default the pool's) is part of the origin. */
+  get(host: string, port?: number): Upstream | Promise<Upstream> {
+    const key = entryKey(host, port);
+    let e = this.entries.get(key);
     if (!e) {
       // Entries are per service host; an app that calls many names (or mistyped ones) must not grow
       // this forever: past a bound, drop the entries that hold no connection.
       if (this.entries.size >= MAX_IDLE_ENTRIES) this.pruneIdle();
-      e = { host, session: null, connecting: null, agent: null };
-      this.entries.set(host, e);
+      e = { host, port: port ?? this.opts.port, session: null, connecting: null, agent: null };
+      this.entries.set(key, e);
     }
     const s = e.session;
     if (s !== null && !s.closed && !s.destroyed) return { kind: 'h2', session: s };
@@ -120,14 +129,15 @@ export class UpstreamPool {
   }
 
   /** Drops a session that failed a request in a way that says it is unusable. */
-  retire(host: string, session: http2.ClientHttp2Session): void {
-    const e = this.entries.get(host);
+  retire(host: string, session: http2.ClientHttp2Session, port?: number): void {
+    const e = this.entries.get(entryKey(host, port));
     if (e?.session === session) e.session = null;
   }
 
   private connect(e: Entry): Promise<Upstream> {
     if (this.closed) return Promise.reject(new RunsdError('RUNSD_UPSTREAM_CONNECT', 'proxy is closing'));
-    const { port, lookup, secureContext, connectTimeoutMs } = this.opts;
+    const { lookup, secureContext, connectTimeoutMs } = this.opts;
+    const port = e.port;
     return new Promise<Upstream>((resolve, reject) => {
       const socket = loadTls().connect({
         host: e.host,
@@ -188,10 +198,13 @@ export class UpstreamPool {
   }
 
   private adopt(e: Entry, socket: tls.TLSSocket): http2.ClientHttp2Session {
-    const session = loadHttp2().connect(`https://${e.host}:${this.opts.port}`, {
-      createConnection: () => socket,
-      settings: { initialWindowSize: H2_STREAM_WINDOW, enablePush: false },
-    });
+    const session = loadHttp2().connect(
+      `https://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`,
+      {
+        createConnection: () => socket,
+        settings: { initialWindowSize: H2_STREAM_WINDOW, enablePush: false },
+      },
+    );
     session.setLocalWindowSize?.(H2_SESSION_WINDOW);
     e.session = session;
     this.opts.events?.sessions(1);

@@ -2,10 +2,12 @@
 // facts(), on the supervisor's control port. Failures reject with a RunsdError whose code reaches
 // the caller (src/port-endpoint.ts carries it across the port).
 import { parseRegionPath } from '../../src/domain/metadata-facts.ts';
+import type { RegionList } from '../../src/domain/service-list.ts';
 import { RunsdError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import type { Facts } from '../../src/protocol.ts';
 import type { TokenCache } from './cache.ts';
+import type { Catalog } from './catalog.ts';
 import type { MetadataClient } from './metadata-client.ts';
 
 export interface Token {
@@ -20,6 +22,9 @@ export interface TokenPortApi {
   token(audience: string): Promise<Token>;
   /** Rejects with RUNSD_METADATA. */
   facts(): Promise<Facts>;
+  /** -check_services: a region's service list (workers/token/catalog.ts); `miss`: a room did not
+   * find a name in it (refreshed at once, spaced). Never rejects: "unchecked" lists say why. */
+  services(region: string, miss: boolean): Promise<RegionList>;
 }
 
 export interface TokenApiDeps {
@@ -27,6 +32,7 @@ export interface TokenApiDeps {
   metadata: MetadataClient;
   staticToken: string | null;
   log: Logger;
+  catalog?: Catalog | null;
 }
 
 const MAX_AUDIENCE = 2048;
@@ -90,5 +96,11 @@ export function createTokenApi(deps: TokenApiDeps): TokenPortApi {
     }
   };
 
-  return { token, facts: getFacts };
+  const services = async (region: string, miss: boolean): Promise<RegionList> => {
+    const off: RegionList = { region: String(region), names: null, fetchedAt: 0, state: 'refused' };
+    if (!deps.catalog || typeof region !== 'string' || !/^[a-z]+-[a-z]+[0-9]+$/.test(region)) return off;
+    return deps.catalog.get(region, miss === true);
+  };
+
+  return { token, facts: getFacts, services };
 }

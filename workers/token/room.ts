@@ -5,8 +5,11 @@ import * as Comlink from 'comlink';
 import { portEndpoint } from '../../src/port-endpoint.ts';
 import type { RoomExtensions } from '../../src/protocol.ts';
 import type { RoomContext, RoomHandle } from '../../src/room.ts';
+import { createAdminApi } from './admin-api.ts';
 import { createTokenApi } from './api.ts';
 import { TokenCache } from './cache.ts';
+import { Catalog } from './catalog.ts';
+import { catalogMetrics } from './catalog-metrics.ts';
 import { createFetcher } from './fetcher.ts';
 import { createMetadataClient, METADATA_DEFAULT_HOST } from './metadata-client.ts';
 import { createTokenMetrics } from './metrics.ts';
@@ -40,7 +43,25 @@ export async function setupTokenRoom({
     metrics,
     log,
   });
-  const api = createTokenApi({ cache, metadata, staticToken: s.staticToken, log });
+  const admin = s.services
+    ? createAdminApi({
+        metadata,
+        upstreams: s.upstreams,
+        ...(s.services.adminPort ? { port: s.services.adminPort } : {}),
+      })
+    : null;
+  let catalog: Catalog | null = null;
+  if (admin && s.services) {
+    const lists = () => catalog?.lists() ?? [];
+    catalog = new Catalog({
+      api: admin,
+      intervalSec: s.services.intervalSec,
+      log,
+      metrics: catalogMetrics(registry, lists),
+    });
+    catalog.setProject(init.facts.projectNumber ?? init.facts.projectId, init.facts.region);
+  }
+  const api = createTokenApi({ cache, metadata, staticToken: s.staticToken, log, catalog });
 
   const peers = new Map<string, MessagePort>();
   const attach = (name: string, port: MessagePort) => {
@@ -59,8 +80,11 @@ export async function setupTokenRoom({
       max_concurrent: s.maxConcurrent,
     },
     attachPeer: attach,
+    setFacts: (f) => catalog?.setProject(f.projectNumber ?? f.projectId, f.region),
     api: { facts: api.facts },
     close: async () => {
+      catalog?.close();
+      admin?.close();
       cache.close();
       fetcher.close();
       metadata.close();

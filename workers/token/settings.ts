@@ -14,6 +14,8 @@ export interface TokenSettings {
   connectTimeoutMs: number;
   /** Per metadata HTTP request: from the connection to the end of the answer. */
   responseTimeoutMs: number;
+  /** -check_services: list the project's services (Admin API); null = off. */
+  services?: { intervalSec: number; adminPort?: number } | null;
   /** Metadata calls per identity fetch at most (retries included). */
   attempts: number;
   /** Bound on one identity fetch: every attempt, backoff sleep and queue wait. */

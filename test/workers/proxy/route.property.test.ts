@@ -108,14 +108,26 @@ test('requestTarget → Router.route: only RunsdErrors; a service route goes to 
         }
         const named = splitHostPort(t.authority).name;
         if (r.kind === 'service') {
-          assert.equal(r.service, named.split('.')[0], `the service the authority named: ${t.authority}`);
+          const first = named.split('.')[0] ?? '';
+          const tag = first.includes('---') ? first.slice(0, first.indexOf('---')) : null;
+          assert.equal(
+            tag === null ? r.service : `${tag}---${r.service}`,
+            first,
+            `the service the authority named: ${t.authority}`,
+          );
           // The URL parser maps percent-escapes and full-width letters in a host (`http://%68ello/`,
           // `http://ｈello/`) to what they spell: compare with the text as spelled.
           const source = (t.absolute ? u : h) ?? '';
           const spelled = unescapeText(source).normalize('NFKC').toLowerCase();
           assert.ok(spelled.includes(r.service), `${r.service} appears in ${source}`);
-          assert.equal(r.audience, `https://${r.host}`);
-          assert.match(r.host, new RegExp(`^${r.service}-123\\.[a-z]+-[a-z]+[0-9]+\\.run\\.app$`));
+          // A tag URL's token is for its service's URL (route.ts).
+          assert.equal(r.audience, `https://${tag === null ? r.host : r.host.slice(tag.length + 3)}`);
+          assert.match(
+            r.host,
+            new RegExp(
+              `^${tag === null ? '' : `${tag}---`}${r.service}-123\\.[a-z]+-[a-z]+[0-9]+\\.run\\.app$`,
+            ),
+          );
         } else {
           assert.equal(which, 'env', 'plain routes only in env mode');
           assert.ok(t.absolute, 'plain routes only for an absolute-form URL');

@@ -111,3 +111,55 @@ test('targets no upstream kind can forward are refused before routing', () => {
     /^RUNSD_BAD_REQUEST/,
   );
 });
+
+test('a -route wins over the Cloud Run naming: its host, port, prefix and audience', async () => {
+  const { parseRoutes } = await import('../../../src/domain/routes.ts');
+  const routes = parseRoutes(
+    [
+      { text: 'hello=https://other-9.us-east1.run.app', source: '-route #1' },
+      { text: 'pay.acme=https://lb.example.com:8443/v1,audience=pay', source: '-route #2' },
+    ],
+    'run.internal.',
+  );
+  for (const mode of ['dns', 'env'] as const) {
+    const r = new Router(baseProxySettings({ mode, routes }), facts);
+    assert.deepEqual(r.route('hello', false), {
+      kind: 'service',
+      service: 'hello',
+      region: '',
+      host: 'other-9.us-east1.run.app',
+      audience: 'https://other-9.us-east1.run.app',
+      bearer: null,
+      route: 'hello',
+    });
+    assert.deepEqual(r.route('PAY.acme.:80', mode === 'env'), {
+      kind: 'service',
+      service: 'pay.acme',
+      region: '',
+      host: 'lb.example.com',
+      audience: 'pay',
+      bearer: null,
+      route: 'pay.acme',
+      port: 8443,
+      prefix: '/v1',
+    });
+    // the Cloud Run naming still serves everything else
+    assert.equal(
+      r.route('world', false).kind === 'service' && r.route('world', false).host,
+      'world-123.us-central1.run.app',
+    );
+    assert.doesNotThrow(() => r.checkConnect('pay.acme:80'));
+  }
+});
+
+test('a tagged revision goes to its tag URL with its service URL as the audience', () => {
+  const r = new Router(baseProxySettings(), facts);
+  assert.deepEqual(r.route('green---hello.europe-west1', false), {
+    kind: 'service',
+    service: 'hello',
+    region: 'europe-west1',
+    host: 'green---hello-123.europe-west1.run.app',
+    audience: 'https://hello-123.europe-west1.run.app',
+    bearer: null,
+  });
+});
