@@ -14,7 +14,8 @@ import type { LoadReport } from '../../../src/domain/loadgen-report.ts';
 import { DIST, ROOT, requireBuilt, SEA } from '../../helpers/dist.ts';
 
 const run = promisify(execFile);
-const leftovers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('runsd-loadtest-'));
+// The pool's own temp dirs (workers/loadgen/pool-files.ts), not other tests' (runsd-loadtest-html-…).
+const leftovers = () => readdirSync(tmpdir()).filter((f) => /^runsd-loadtest-[A-Za-z0-9]{6}$/.test(f));
 
 test('runsd loadtest from bin/runsd, the bundle and the single executable', async (t) => {
   let seen = 0;
