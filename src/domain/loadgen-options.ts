@@ -208,7 +208,10 @@ export function parseLoadgenArgs(argv: readonly string[], cores = 2): LoadgenOpt
     const i = h.indexOf(':');
     const name = i > 0 ? h.slice(0, i).trim().toLowerCase() : '';
     if (!TOKEN.test(name)) bad('--header', h, "expected 'Name: value'");
-    headers.push([name, h.slice(i + 1).trim()]);
+    const value = h.slice(i + 1).trim();
+    // CR or LF would end the header line early and smuggle in others; NUL is never valid.
+    if (/[\r\n\0]/.test(value)) bad('--header', h, 'the value holds CR, LF or NUL');
+    headers.push([name, value]);
   }
   const bodies = (['body', 'body-file', 'body-size'] as const).filter((k) => v[k] !== undefined);
   if (bodies.length > 1) throw new LoadgenUsageError(`--${bodies[0]} and --${bodies[1]} both given: use one`);
