@@ -4,7 +4,6 @@
 // codes follow from them. Decoding reads one bit at a time against the first code of each length,
 // with a byte-wide shortcut for the codes of 5 to 8 bits that make up most header text.
 
-// prettier-ignore
 const LENGTHS = [
   13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28,
   28, 28, 28, 28, 28, 6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7,

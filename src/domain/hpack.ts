@@ -7,7 +7,6 @@
 import { HuffmanError, huffmanDecode } from './hpack-huffman.ts';
 
 // RFC 7541 Appendix A.
-// prettier-ignore
 const STATIC: readonly (readonly [string, string])[] = [
   [':authority', ''],
   [':method', 'GET'],
