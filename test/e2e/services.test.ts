@@ -19,6 +19,10 @@ const steps: [string, string][] = [
   ['call', "curl -sS -o /dev/null -w '%{http_code}' http://hello/ok"],
   ['typo-call', "curl -sS -D - -H 'Host: helo' http://127.0.0.1/x"],
   [
+    'typo-ws',
+    "curl -sS -D - -H 'Host: helo' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' http://127.0.0.1/ws",
+  ],
+  [
     'missing-eu',
     "curl -sS -o /dev/null -D - -H 'Host: hello.asia-east1' http://127.0.0.1/x | grep -i '^x-runsd-error'; true",
   ],
@@ -59,6 +63,11 @@ test('-check_services (default): typos and http://metadata fail fast; known name
   assert.match(typo, /^HTTP\/1\.1 404/m);
   assert.match(typo, /^x-runsd-error: RUNSD_NO_SERVICE\r?$/im);
   assert.match(typo, /no Cloud Run service "helo" in us-central1: did you mean hello\?/);
+  // A WebSocket upgrade is checked too: the same 404, not tunnelled to the front end.
+  const ws = section(r.stdout, 'typo-ws');
+  assert.match(ws, /^HTTP\/1\.1 404/m, ws);
+  assert.match(ws, /^x-runsd-error: RUNSD_NO_SERVICE\r?$/im);
+  assert.match(ws, /no Cloud Run service "helo" in us-central1: did you mean hello\?/);
   assert.match(
     section(r.stdout, 'missing-eu'),
     /RUNSD_NO_SERVICE/i,
@@ -86,6 +95,9 @@ test('the Admin API refuses (403): every name is a service, as without the check
   const typo = section(r.stdout, 'typo-call');
   assert.match(typo, /^HTTP\/1\.1 404/m, "the front end's own 404");
   assert.doesNotMatch(typo, /x-runsd-error/i);
+  const ws = section(r.stdout, 'typo-ws');
+  assert.match(ws, /^HTTP\/1\.1 404/m, `the upgrade is tunnelled: the front end's 404\n${ws}`);
+  assert.doesNotMatch(ws, /x-runsd-error/i);
   assert.ok(
     r.report.frontendRequests.some((q) => q.host.startsWith('helo-')),
     'the typo went upstream as today',

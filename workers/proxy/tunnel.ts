@@ -12,9 +12,10 @@ import { routePath } from '../../src/domain/routes.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
 import { https } from './builtins.ts';
 import type { Credentials } from './credential.ts';
-import { rawErrorResponse, statusFor } from './errors.ts';
+import { errorBody, rawErrorResponse, statusFor } from './errors.ts';
 import type { H1Client } from './h1-request.ts';
 import { type Router, requestTarget } from './route.ts';
+import type { ServiceCheck } from './service-check.ts';
 
 export interface TunnelOptions {
   router: Router;
@@ -25,6 +26,9 @@ export interface TunnelOptions {
   port: number;
   /** Time to the upstream's answer to the handshake before a 504. */
   timeoutMs: number;
+  /** -check_services, as for every other request: a name that is no service is answered 404
+   * RUNSD_NO_SERVICE here instead of being tunnelled to the front end (whose 404 says nothing). */
+  check?: ServiceCheck;
   onDone(service: string, status: number): void;
   onError(code: ErrorCode): void;
 }
@@ -74,6 +78,8 @@ export async function tunnelUpgrade(
     } else {
       service = r.service;
       label = r.host;
+      const refused = await o.check?.(r);
+      if (refused) throw refused;
       const credential = await o.credentials.for(req.headers, r);
       if (credential !== null) headers[o.credentials.header] = credential;
       const port = r.port ?? o.port;
@@ -130,7 +136,7 @@ export async function tunnelUpgrade(
     const status = statusFor(w.code);
     o.onError(w.code);
     o.onDone(service, status);
-    const body = `runsd: ${authority}: ${w.message}\n`;
-    socket.end(rawErrorResponse(status, w.code, body));
+    // Raw bytes on the app's socket, but the same status, headers and body as the normal path.
+    socket.end(rawErrorResponse(status, w.code, errorBody(authority, w.code, w.message)));
   }
 }
