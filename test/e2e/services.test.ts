@@ -106,3 +106,25 @@ test('the Admin API refuses (403): every name is a service, as without the check
   assert.equal(told.length, 1, r.stderr);
   assert.match(told[0]!, /HTTP 403/);
 });
+
+// -dns_threads 2: the kernel spreads queries over both listener threads by source port (dig picks
+// a new one each time), so of 40 queries both threads answer some (all 40 on one: p = 2^-39); a
+// thread that did not check would answer about half of the typos with 127.0.0.1.
+test('-dns_threads 2: every DNS thread answers NXDOMAIN for a name that is no service', {
+  skip,
+}, async () => {
+  const each = (name: string) =>
+    `for i in $(seq 40); do dig +tries=1 +time=3 ${name} | grep -o 'status: [A-Z]*'; done | sort | uniq -c`;
+  const r = await runInTestbed({
+    runsdArgs: ['-dns_threads', '2'],
+    command: [
+      'sh',
+      '-c',
+      `echo "@@typo"; ${each('helo.us-central1.run.internal')}; echo "@@known"; ${each('hello.us-central1.run.internal')}`,
+    ],
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(section(r.stdout, 'typo').trim(), '40 status: NXDOMAIN');
+  assert.equal(section(r.stdout, 'known').trim(), '40 status: NOERROR');
+});
