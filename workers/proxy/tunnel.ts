@@ -10,6 +10,8 @@ import type tls from 'node:tls';
 import { endToEnd } from '../../src/domain/http-headers.ts';
 import { routePath } from '../../src/domain/routes.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
+import { serverName } from '../../src/net/server-name.ts';
+import { authorityOf } from './attempt.ts';
 import { https } from './builtins.ts';
 import type { Credentials } from './credential.ts';
 import { errorBody, rawErrorResponse, statusFor } from './errors.ts';
@@ -83,13 +85,13 @@ export async function tunnelUpgrade(
       const credential = await o.credentials.for(req.headers, r);
       if (credential !== null) headers[o.credentials.header] = credential;
       const port = r.port ?? o.port;
-      headers['host'] = r.port === undefined ? r.host : `${r.host}:${r.port}`;
+      headers['host'] = authorityOf({ host: r.host, ...(r.port !== undefined ? { ownPort: r.port } : {}) });
       // The app may have gone while the token was fetched: its close listener below would never
       // fire, and the upstream tunnel opened for nobody would stay open.
       if (socket.destroyed) return;
       up = https().request({
         host: r.host,
-        servername: r.host,
+        servername: serverName(r.host),
         port,
         path: r.prefix === undefined ? path : routePath(r.prefix, path),
         method: req.method,
