@@ -71,13 +71,26 @@ export interface RoomExtensions {
 /** What room `N` serves on its control port. */
 export type RoomApi<N extends RoomName> = RoomControl & RoomExtensions[N];
 
-/** The dns room's primary thread → one of its helper threads (workers/dns/threads.ts → helper.ts). */
-export type DnsHelperRequest = { id: number; type: 'metrics' } | { id: number; type: 'close' };
+/** The dns room's primary thread → one of its helper threads (workers/dns/threads.ts → helper.ts).
+ * `facts`: the own region changed (names without a region are checked against its list). */
+export type DnsHelperRequest =
+  | { id: number; type: 'metrics' }
+  | { id: number; type: 'close' }
+  | { id: number; type: 'facts'; region: string | null };
 
 /** A helper thread's answer to the request with the same id. */
 export type DnsHelperReply =
   | { id: number; type: 'metrics'; metrics: MetricsJson }
-  | { id: number; type: 'close' };
+  | { id: number; type: 'close' }
+  | { id: number; type: 'facts' };
+
+/** A helper thread's workerData: the room's settings, and with -check_services a port serving the
+ * token room's services() (relayed by the primary, workers/dns/services-relay.ts) and the own
+ * region at start. */
+export interface DnsHelperData<S = unknown> {
+  settings: S;
+  services: { port: MessagePort; region: string | null } | null;
+}
 
 /** Posted once by a helper thread when its listeners are bound (or could not be). */
 export type DnsHelperStatus = { type: 'ready' } | { type: 'failed'; error: WireError };

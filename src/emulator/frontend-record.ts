@@ -1,5 +1,5 @@
 // What the fake front end saw: the last 10,000 requests and counters (requests per service and
-// protocol, 404s, invoker-check failures, connections, GOAWAYs, resets), read by tests.
+// protocol, 404s, invoker-check failures, connections and their SNI, GOAWAYs, resets), read by tests.
 import type { FrontendRequest, FrontendStats } from './frontend-types.ts';
 
 const KEEP = 10_000;
@@ -10,6 +10,7 @@ const fresh = (): FrontendStats => ({
   authFailures: {},
   adminListCalls: {},
   connections: 0,
+  serverNames: {},
   goaways: 0,
   resets: 0,
 });

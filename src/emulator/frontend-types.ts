@@ -70,6 +70,8 @@ export interface FrontendStats {
   /** Admin API list calls (pages), by region */
   adminListCalls: Record<string, number>;
   connections: number;
+  /** TLS connections by the server name (SNI) the client sent; "(none)" when it sent none. */
+  serverNames: Record<string, number>;
   goaways: number;
   resets: number;
 }

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import http2, { type Http2ServerRequest, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { REGION_CODES } from '../domain/region-codes.ts';
 import { makeTlsMaterial } from './certs.ts';
 import { isGrpc } from './echo-proto.ts';
@@ -196,6 +197,9 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       return;
     }
     stats().connections++;
+    // runsd sends no SNI for an IP literal (RFC 6066; src/net/server-name.ts): tests read this.
+    const sni = (sock as TLSSocket).servername || '(none)';
+    stats().serverNames[sni] = (stats().serverNames[sni] ?? 0) + 1;
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
   });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULTS } from '../../src/emulator/index.ts';
 import { runInTestbed, type TestbedResult, testbedAvailable } from '../helpers/testbed.ts';
+import { BED } from '../helpers/testbed-spec.ts';
 
 const skip = !testbedAvailable() && 'needs root and unshare';
 const N = DEFAULTS.projectNumber;
@@ -29,6 +30,9 @@ const script = [
   call('GREENEU', 'http://green---hello.europe-west1/t'),
   call('PLAIN', 'http://hello/p'),
   `echo "BLUE $(curl -sS -o /dev/null -w '%{http_code}' http://blue---hello/)"`,
+  // a -route to an IP literal: TLS without SNI, the certificate checked against the IP (the front
+  // end's own 404 for a host it does not know, not a 502)
+  `echo "IP $(curl -sS -o /dev/null -D - http://ip/ | tr -d '\r' | grep -iE '^HTTP|x-runsd-error' | tr '\n' ' ')"`,
   `echo "LONG $(curl -sS -o /dev/null -D - http://${'t'.repeat(45)}---hello/ | grep -i x-runsd-error | tr -d '\\r')"`,
 ].join('\n');
 
@@ -52,6 +56,13 @@ function check(r: TestbedResult, mode: string): void {
   assert.equal(t['PLAIN'], `hello us-central1 - /p ${HELLO}`, mode);
   assert.equal(t['BLUE'], '404', `${mode}: an unknown tag is the front end's 404`);
   assert.match(t['LONG'] ?? '', /x-runsd-error: RUNSD_BAD_HOST/i, mode);
+  assert.match(t['IP'] ?? '', /^HTTP\/1\.1 404 Not Found $/, `${mode}: ${t['IP']}`);
+  // the route to the IP sent no SNI (RFC 6066); every other connection named its host
+  assert.ok(
+    (r.report.frontend.serverNames['(none)'] ?? 0) >= 1,
+    JSON.stringify(r.report.frontend.serverNames),
+  );
+  assert.equal(r.report.frontend.serverNames[BED.frontend], undefined, `${mode}: the IP was sent as SNI`);
   assert.deepEqual(r.report.frontend.authFailures, {}, mode);
   const hosts = new Set(r.report.frontendRequests.map((q) => q.host.replace(/:443$/, '')));
   for (const h of [
@@ -70,6 +81,7 @@ const ROUTES = [
   `-route=billing=https://world-${N}.europe-west1.run.app`,
   '-route',
   'pay.acme=https://api.custom.test/v1/,audience=hello-custom-audience',
+  `-route=ip=https://${BED.frontend}`,
 ];
 
 test('DNS mode: two -routes (one with a custom audience) and tagged revisions, each with its token', {
@@ -83,7 +95,7 @@ test('env mode as nobody: the same routes from RUNSD_ROUTES, through HTTP_PROXY'
   const r = await runInTestbed({
     runsdArgs: ['-mode=env'],
     env: {
-      RUNSD_ROUTES: `billing=https://world-${N}.europe-west1.run.app ; pay.acme=https://api.custom.test/v1,audience=hello-custom-audience`,
+      RUNSD_ROUTES: `billing=https://world-${N}.europe-west1.run.app ; pay.acme=https://api.custom.test/v1,audience=hello-custom-audience ; ip=https://${BED.frontend}`,
     },
     command: ['sh', '-c', script],
     asUser: { uid: 65534, gid: 65534 },

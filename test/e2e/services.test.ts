@@ -19,6 +19,10 @@ const steps: [string, string][] = [
   ['call', "curl -sS -o /dev/null -w '%{http_code}' http://hello/ok"],
   ['typo-call', "curl -sS -D - -H 'Host: helo' http://127.0.0.1/x"],
   [
+    'typo-ws',
+    "curl -sS -D - -H 'Host: helo' -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' http://127.0.0.1/ws",
+  ],
+  [
     'missing-eu',
     "curl -sS -o /dev/null -D - -H 'Host: hello.asia-east1' http://127.0.0.1/x | grep -i '^x-runsd-error'; true",
   ],
@@ -59,6 +63,11 @@ test('-check_services (default): typos and http://metadata fail fast; known name
   assert.match(typo, /^HTTP\/1\.1 404/m);
   assert.match(typo, /^x-runsd-error: RUNSD_NO_SERVICE\r?$/im);
   assert.match(typo, /no Cloud Run service "helo" in us-central1: did you mean hello\?/);
+  // A WebSocket upgrade is checked too: the same 404, not tunnelled to the front end.
+  const ws = section(r.stdout, 'typo-ws');
+  assert.match(ws, /^HTTP\/1\.1 404/m, ws);
+  assert.match(ws, /^x-runsd-error: RUNSD_NO_SERVICE\r?$/im);
+  assert.match(ws, /no Cloud Run service "helo" in us-central1: did you mean hello\?/);
   assert.match(
     section(r.stdout, 'missing-eu'),
     /RUNSD_NO_SERVICE/i,
@@ -86,6 +95,9 @@ test('the Admin API refuses (403): every name is a service, as without the check
   const typo = section(r.stdout, 'typo-call');
   assert.match(typo, /^HTTP\/1\.1 404/m, "the front end's own 404");
   assert.doesNotMatch(typo, /x-runsd-error/i);
+  const ws = section(r.stdout, 'typo-ws');
+  assert.match(ws, /^HTTP\/1\.1 404/m, `the upgrade is tunnelled: the front end's 404\n${ws}`);
+  assert.doesNotMatch(ws, /x-runsd-error/i);
   assert.ok(
     r.report.frontendRequests.some((q) => q.host.startsWith('helo-')),
     'the typo went upstream as today',
@@ -93,4 +105,26 @@ test('the Admin API refuses (403): every name is a service, as without the check
   const told = r.stderr.split('\n').filter((l) => l.includes('roles/run.viewer'));
   assert.equal(told.length, 1, r.stderr);
   assert.match(told[0]!, /HTTP 403/);
+});
+
+// -dns_threads 2: the kernel spreads queries over both listener threads by source port (dig picks
+// a new one each time), so of 40 queries both threads answer some (all 40 on one: p = 2^-39); a
+// thread that did not check would answer about half of the typos with 127.0.0.1.
+test('-dns_threads 2: every DNS thread answers NXDOMAIN for a name that is no service', {
+  skip,
+}, async () => {
+  const each = (name: string) =>
+    `for i in $(seq 40); do dig +tries=1 +time=3 ${name} | grep -o 'status: [A-Z]*'; done | sort | uniq -c`;
+  const r = await runInTestbed({
+    runsdArgs: ['-dns_threads', '2'],
+    command: [
+      'sh',
+      '-c',
+      `echo "@@typo"; ${each('helo.us-central1.run.internal')}; echo "@@known"; ${each('hello.us-central1.run.internal')}`,
+    ],
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(section(r.stdout, 'typo').trim(), '40 status: NXDOMAIN');
+  assert.equal(section(r.stdout, 'known').trim(), '40 status: NOERROR');
 });

@@ -8,6 +8,7 @@ import { staticLookup } from '../../workers/proxy/lookup.ts';
 import { proxyMetrics } from '../../workers/proxy/metrics.ts';
 import { createProxy, type RunningProxy, type TokenSource } from '../../workers/proxy/room.ts';
 import type { ProxySettings } from '../../workers/proxy/settings.ts';
+import type { ServicesMirror } from '../../workers/token/services-client.ts';
 import { type TextRegistry, textRegistry } from './metrics-text.ts';
 import { baseProxySettings } from './proxy-settings.ts';
 
@@ -29,6 +30,8 @@ export async function startProxy(
   facts: Facts = FACTS,
   /** Replaces the static table (e.g. a lookup that fails). */
   lookup?: LookupFunction,
+  /** -check_services: the service lists the proxy checks names against (a fake in tests). */
+  services?: ServicesMirror,
 ): Promise<Fixture> {
   const registry = new MetricsRegistry();
   const tokenCalls: string[] = [];
@@ -58,6 +61,7 @@ export async function startProxy(
     metrics: proxyMetrics(registry),
     log: createLogger({ verbosity: 0, format: 'text', write: () => {} }),
     writeAccess: (line) => accessLines.push(line),
+    ...(services ? { services } : {}),
   });
   return { proxy, port: proxy.ports[0]!, registry: textRegistry(registry), tokenCalls, accessLines };
 }

@@ -1,29 +1,44 @@
 // Extra listener threads for the dns room: several threads answer on one port (SO_REUSEPORT).
 // Each answers on its own; the primary asks them for their metrics and merges them into its own at
-// scrape time, so the supervisor still sees one dns room.
+// scrape time, so the supervisor still sees one dns room. With -check_services each gets a port to
+// the service lists (the primary's relay, services-relay.ts) and the own region when it changes.
 import type { Worker } from 'node:worker_threads';
 import { RunsdError } from '../../src/errors.ts';
-import type { DnsHelperReply, DnsHelperRequest, DnsHelperStatus } from '../../src/protocol.ts';
+import type { DnsHelperData, DnsHelperReply, DnsHelperRequest, DnsHelperStatus } from '../../src/protocol.ts';
 import { roomHeap } from '../../src/room-heap.ts';
 import { mergeMetrics, type MetricsRegistry as Registry } from '../../src/room-metrics.ts';
 import { dnsHelperEntry, startWorker } from '../../src/supervisor/entries.ts';
+import type { ServicesRelay } from './services-relay.ts';
 import type { DnsSettings } from './settings.ts';
 
 const READY_MS = 5000;
 const ASK_MS = 2000;
 
 export interface Helpers {
+  /** The own region changed: every helper checks region-less names against its list. */
+  setRegion(region: string | null): Promise<void>;
   close(): Promise<void>;
+}
+
+/** -check_services for the helpers: where their lists come from, and the own region at start. */
+export interface HelperServices {
+  relay: ServicesRelay;
+  region: string | null;
 }
 
 export async function startHelpers(
   count: number,
   settings: DnsSettings,
   registry: Registry,
+  services?: HelperServices,
 ): Promise<Helpers> {
   const workers: Worker[] = [];
   let nextId = 1;
-  const ask = <T extends DnsHelperRequest['type']>(w: Worker, type: T) =>
+  const ask = <T extends DnsHelperRequest['type']>(
+    w: Worker,
+    type: T,
+    extra: Omit<Extract<DnsHelperRequest, { type: T }>, 'id' | 'type'>,
+  ) =>
     new Promise<Extract<DnsHelperReply, { type: T }>>((resolve, reject) => {
       const id = nextId++;
       const t = setTimeout(() => {
@@ -37,16 +52,22 @@ export async function startHelpers(
         resolve(m as Extract<DnsHelperReply, { type: T }>);
       };
       w.on('message', on);
-      w.postMessage({ id, type } satisfies DnsHelperRequest);
+      w.postMessage({ id, type, ...extra } as DnsHelperRequest);
     });
   const closeAll = async () => {
-    await Promise.allSettled(workers.map((w) => ask(w, 'close')));
+    await Promise.allSettled(workers.map((w) => ask(w, 'close', {})));
     await Promise.allSettled(workers.map((w) => w.terminate()));
   };
   try {
     for (let i = 0; i < count; i++) {
+      const port = services?.relay.open();
+      const data: DnsHelperData<DnsSettings> = {
+        settings,
+        services: port ? { port, region: services!.region } : null,
+      };
       const w = startWorker(dnsHelperEntry(), {
-        workerData: settings,
+        workerData: data,
+        ...(port ? { transferList: [port] } : {}),
         name: `runsd-dns-${i + 2}`,
         resourceLimits: roomHeap('dns'),
       });
@@ -75,9 +96,14 @@ export async function startHelpers(
   const own = registry.getMetricsAsJSON.bind(registry);
   registry.getMetricsAsJSON = async () => {
     const mine = await own();
-    const theirs = await Promise.allSettled(workers.map((w) => ask(w, 'metrics')));
+    const theirs = await Promise.allSettled(workers.map((w) => ask(w, 'metrics', {})));
     const all = [mine, ...theirs.flatMap((r) => (r.status === 'fulfilled' ? [r.value.metrics] : []))];
     return mergeMetrics(all);
   };
-  return { close: closeAll };
+  return {
+    async setRegion(region) {
+      await Promise.allSettled(workers.map((w) => ask(w, 'facts', { region })));
+    },
+    close: closeAll,
+  };
 }

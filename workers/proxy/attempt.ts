@@ -32,10 +32,10 @@ export interface Attempt {
   n: number;
 }
 
-/** Host / :authority sent upstream: the host, with a -route's own port. */
-export function authorityOf(o: ServiceOptions): string {
-  if (o.ownPort === undefined) return o.host;
-  return `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.ownPort}`;
+/** Host / :authority sent upstream: the host (an IPv6 literal in brackets), with a -route's own port. */
+export function authorityOf(o: Pick<ServiceOptions, 'host' | 'ownPort'>): string {
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return o.ownPort === undefined ? host : `${host}:${o.ownPort}`;
 }
 
 /** Whether another attempt may go: attempts left, and the body (if any) can still be replayed. */

@@ -44,6 +44,13 @@ const HINT: Partial<Record<ErrorCode, string>> = {
   RUNSD_UPSTREAM_PROTOCOL: 'the server sent a response that is not valid HTTP or cannot be relayed',
 };
 
+/** The body of every error the proxy answers for a host: names it, says what failed, and the hint.
+ * One function, so a refused WebSocket upgrade (tunnel.ts) reads exactly like a refused request. */
+export function errorBody(authority: string, code: ErrorCode, message: string): string {
+  const hint = HINT[code];
+  return `runsd: ${authority || '(no host)'}: ${message}${hint ? `\n${hint}` : ''}\n`;
+}
+
 /** Sends the error response if no header was sent yet, else cuts the response. Returns the status. */
 export function sendError(ds: Downstream, err: unknown): { status: number; code: ErrorCode } {
   const w = toWire(err);
@@ -52,8 +59,7 @@ export function sendError(ds: Downstream, err: unknown): { status: number; code:
     ds.abort();
     return { status, code: w.code };
   }
-  const hint = HINT[w.code];
-  const body = `runsd: ${ds.authority || '(no host)'}: ${w.message}${hint ? `\n${hint}` : ''}\n`;
+  const body = errorBody(ds.authority, w.code, w.message);
   try {
     const out = ds.respond(
       status,
@@ -88,6 +94,7 @@ export function protocolError(host: string, what: string): RunsdError {
 export function rawErrorResponse(status: number, code: ErrorCode, body: string): string {
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-    `X-Runsd-Error: ${code}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    `X-Runsd-Error: ${code}\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Connection: close\r\n\r\n${body}`
   );
 }

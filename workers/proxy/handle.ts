@@ -10,6 +10,7 @@ import type { Downstream } from './downstream.ts';
 import { sendError } from './errors.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { checkTarget, type Route, type Router } from './route.ts';
+import type { ServiceCheck } from './service-check.ts';
 
 export interface Stages {
   router: Router;
@@ -27,7 +28,7 @@ export interface Stages {
   /** -access_log: called once per request when it ends (access-log.ts). */
   access?: (e: AccessEntry) => void;
   /** -check_services: null to go on, or the 404 for a name that is no service (service-check.ts). */
-  check?: (r: Extract<Route, { kind: 'service' }>) => RunsdError | null | Promise<RunsdError | null>;
+  check?: ServiceCheck;
 }
 
 // The hot path avoids async frames: a token from the local mirror is used synchronously, and the

@@ -20,7 +20,7 @@ import { type ProxyMetrics, proxyMetrics } from './metrics.ts';
 import { forwardPlain } from './plain.ts';
 import { Router } from './route.ts';
 import { exchange } from './service.ts';
-import { checkService } from './service-check.ts';
+import { checkService, type ServiceCheck } from './service-check.ts';
 import { type ProxySettings, withDefaults } from './settings.ts';
 import { tokenPeer } from './token-source.ts';
 import { tunnelUpgrade } from './tunnel.ts';
@@ -68,6 +68,8 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
       connection: m.connection,
     },
   });
+  const mirror = o.services;
+  const check: ServiceCheck | undefined = mirror ? (r) => checkService(mirror, r) : undefined;
   const handle = createHandler({
     router,
     credentials,
@@ -87,7 +89,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     plain: (ds, r) => forwardPlain(ds, { h1, host: r.host, port: r.port, timeoutMs: d.timeoutMs }),
     metrics: m,
     log: o.log,
-    ...(o.services ? { check: (r: Parameters<typeof checkService>[1]) => checkService(o.services!, r) } : {}),
+    ...(check ? { check } : {}),
     ...(s.accessLog ? { access: (e: AccessEntry) => writeAccess(accessLine(e, router.projectId)) } : {}),
   });
   const tunnel = {
@@ -98,6 +100,7 @@ export async function createProxy(o: ProxyOptions): Promise<RunningProxy> {
     secureContext,
     port: d.upstreamPort,
     timeoutMs: d.timeoutMs,
+    ...(check ? { check } : {}),
     onDone: (service: string, status: number) => m.countRequest(service, '', 'websocket', status),
     onError: (code: string) => m.errors.inc({ code }),
   };

@@ -10,6 +10,9 @@ import type { Route } from './route.ts';
 
 type ServiceRoute = Extract<Route, { kind: 'service' }>;
 
+/** What handle.ts and tunnel.ts call before any token is fetched: null to go on, or the 404. */
+export type ServiceCheck = (r: ServiceRoute) => RunsdError | null | Promise<RunsdError | null>;
+
 /** null: go on; a RunsdError: answer it; a promise of either while the list is on its way. */
 export function checkService(
   mirror: ServicesMirror,

@@ -9,6 +9,7 @@ import type http2 from 'node:http2';
 import type { Agent } from 'node:https';
 import type { Writable } from 'node:stream';
 import { forwardableTrailers, type Headers } from '../../src/domain/http-headers.ts';
+import { serverName } from '../../src/net/server-name.ts';
 import { type Attempt, authorityOf, canRetry, type ServiceOptions } from './attempt.ts';
 import { BodyFeeder } from './body-feeder.ts';
 import { https } from './builtins.ts';
@@ -51,7 +52,7 @@ function viaH1(a: Attempt, agent: Agent): Promise<number> {
   const req = https().request({
     agent,
     host: o.host,
-    servername: o.host,
+    servername: serverName(o.host),
     port: o.port,
     method: ds.method,
     path: o.path ?? ds.path,

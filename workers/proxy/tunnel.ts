@@ -10,11 +10,14 @@ import type tls from 'node:tls';
 import { endToEnd } from '../../src/domain/http-headers.ts';
 import { routePath } from '../../src/domain/routes.ts';
 import { type ErrorCode, RunsdError, toWire } from '../../src/errors.ts';
+import { serverName } from '../../src/net/server-name.ts';
+import { authorityOf } from './attempt.ts';
 import { https } from './builtins.ts';
 import type { Credentials } from './credential.ts';
-import { rawErrorResponse, statusFor } from './errors.ts';
+import { errorBody, rawErrorResponse, statusFor } from './errors.ts';
 import type { H1Client } from './h1-request.ts';
 import { type Router, requestTarget } from './route.ts';
+import type { ServiceCheck } from './service-check.ts';
 
 export interface TunnelOptions {
   router: Router;
@@ -25,6 +28,9 @@ export interface TunnelOptions {
   port: number;
   /** Time to the upstream's answer to the handshake before a 504. */
   timeoutMs: number;
+  /** -check_services, as for every other request: a name that is no service is answered 404
+   * RUNSD_NO_SERVICE here instead of being tunnelled to the front end (whose 404 says nothing). */
+  check?: ServiceCheck;
   onDone(service: string, status: number): void;
   onError(code: ErrorCode): void;
 }
@@ -74,16 +80,18 @@ export async function tunnelUpgrade(
     } else {
       service = r.service;
       label = r.host;
+      const refused = await o.check?.(r);
+      if (refused) throw refused;
       const credential = await o.credentials.for(req.headers, r);
       if (credential !== null) headers[o.credentials.header] = credential;
       const port = r.port ?? o.port;
-      headers['host'] = r.port === undefined ? r.host : `${r.host}:${r.port}`;
+      headers['host'] = authorityOf({ host: r.host, ...(r.port !== undefined ? { ownPort: r.port } : {}) });
       // The app may have gone while the token was fetched: its close listener below would never
       // fire, and the upstream tunnel opened for nobody would stay open.
       if (socket.destroyed) return;
       up = https().request({
         host: r.host,
-        servername: r.host,
+        servername: serverName(r.host),
         port,
         path: r.prefix === undefined ? path : routePath(r.prefix, path),
         method: req.method,
@@ -130,7 +138,7 @@ export async function tunnelUpgrade(
     const status = statusFor(w.code);
     o.onError(w.code);
     o.onDone(service, status);
-    const body = `runsd: ${authority}: ${w.message}\n`;
-    socket.end(rawErrorResponse(status, w.code, body));
+    // Raw bytes on the app's socket, but the same status, headers and body as the normal path.
+    socket.end(rawErrorResponse(status, w.code, errorBody(authority, w.code, w.message)));
   }
 }

@@ -7,6 +7,7 @@ import type https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type tls from 'node:tls';
 import { RunsdError } from '../../src/errors.ts';
+import { serverName } from '../../src/net/server-name.ts';
 import { http2 as loadHttp2, https as loadHttps, tls as loadTls } from './builtins.ts';
 
 export type Upstream = { kind: 'h2'; session: http2.ClientHttp2Session } | { kind: 'h1'; agent: https.Agent };
@@ -142,7 +143,7 @@ export class UpstreamPool {
       const socket = loadTls().connect({
         host: e.host,
         port,
-        servername: e.host,
+        servername: serverName(e.host),
         lookup,
         secureContext: secureContext(),
         ALPNProtocols: ['h2', 'http/1.1'],
