@@ -2,8 +2,8 @@
 // through the Huffman code, and each malformed input refused with a reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanDecode } from '../../src/domain/hpack-huffman.ts';
 import { encodeHeaderBlock, HpackDecoder } from '../../src/domain/hpack.ts';
+import { HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanDecode } from '../../src/domain/hpack-huffman.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const decodeAll = (d: HpackDecoder, block: Uint8Array) => {
@@ -108,10 +108,16 @@ test('HPACK: eviction keeps indexes right when the table is small', () => {
     ['bbbb', 'two'],
     ['bbbb', 'two'],
   ]);
-  assert.throws(() => d.decode(Buffer.from([0xbf]), () => {}), /index 63 past the dynamic table \(1 entries\)/);
+  assert.throws(
+    () => d.decode(Buffer.from([0xbf]), () => {}),
+    /index 63 past the dynamic table \(1 entries\)/,
+  );
   // size update to 0 empties it
   d.decode(Buffer.from([0x20]), () => {});
-  assert.throws(() => d.decode(Buffer.from([0xbe]), () => {}), /index 62 past the dynamic table \(0 entries\)/);
+  assert.throws(
+    () => d.decode(Buffer.from([0xbe]), () => {}),
+    /index 62 past the dynamic table \(0 entries\)/,
+  );
 });
 
 test('HPACK: malformed blocks are refused, each with its reason', () => {
@@ -125,7 +131,8 @@ test('HPACK: malformed blocks are refused, each with its reason', () => {
     ['ff ff ff ff ff ff', /integer (cut short|too large)/],
     ['40', /string cut short/],
   ];
-  for (const [bytes, why] of cases) assert.throws(() => new HpackDecoder(1024).decode(hex(bytes), () => {}), why, bytes);
+  for (const [bytes, why] of cases)
+    assert.throws(() => new HpackDecoder(1024).decode(hex(bytes), () => {}), why, bytes);
 });
 
 test('encodeHeaderBlock: literals without indexing that any decoder reads back', () => {

@@ -2,10 +2,17 @@
 // (sockets cut anywhere), and every malformed answer refused with its code.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ParsedResponse, ResponseParseError, ResponseParser } from '../../src/domain/loadgen-http1-parser.ts';
+import {
+  type ParsedResponse,
+  ResponseParseError,
+  ResponseParser,
+} from '../../src/domain/loadgen-http1-parser.ts';
 
 /** feed `raw` cut at `cut` (or whole); returns every response, then end()'s */
-function parse(raw: string, opts: { head?: boolean; cut?: number; eof?: boolean } = {}): (ParsedResponse | null)[] {
+function parse(
+  raw: string,
+  opts: { head?: boolean; cut?: number; eof?: boolean } = {},
+): (ParsedResponse | null)[] {
   const p = new ResponseParser(opts.head ?? false);
   const bytes = Buffer.from(raw, 'latin1');
   const pieces = opts.cut === undefined ? [bytes] : [bytes.subarray(0, opts.cut), bytes.subarray(opts.cut)];
@@ -40,7 +47,12 @@ const cases: [string, string, { head?: boolean; eof?: boolean }, ReturnType<type
     {},
     ok(200, 11),
   ],
-  ['Connection: close', 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi', {}, ok(200, 2, true)],
+  [
+    'Connection: close',
+    'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi',
+    {},
+    ok(200, 2, true),
+  ],
   ['HTTP/1.0 closes by default', 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi', {}, ok(200, 2, true)],
   [
     'HTTP/1.0 with keep-alive',
