@@ -84,11 +84,12 @@ export async function probe(page: string, dir: string): Promise<Probe> {
   });
   const m = /<pre id="probe">(.*?)<\/pre>/s.exec(stdout);
   if (!m) throw new Error(`no probe output in the DOM: ${stdout.slice(0, 500)}`);
-  const unescape = (s: string) =>
+  // the DOM dump escapes the text: &amp; &lt; &gt; (&amp; last, or &amp;lt; would become <)
+  const unentity = (s: string) =>
     s
       .replace(/&quot;/g, '"')
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>')
       .replace(/&amp;/g, '&');
-  return JSON.parse(unescape(m[1]!)) as Probe;
+  return JSON.parse(unentity(m[1]!)) as Probe;
 }
