@@ -27,6 +27,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { gitRevision } from '../src/build-info.ts';
+import { readUplotAssets } from '../workers/loadgen/uplot-assets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = `${root}dist`;
@@ -58,7 +59,13 @@ const cjs: BuildOptions = {
   logLevel: 'warning',
   metafile: true,
   format: 'cjs',
-  define: { RUNSD_BUNDLED: 'true', RUNSD_REVISION: JSON.stringify(gitRevision(root)) },
+  define: {
+    RUNSD_BUNDLED: 'true',
+    RUNSD_REVISION: JSON.stringify(gitRevision(root)),
+    // uPlot's files for loadtest --html (workers/loadgen/uplot-assets.ts): text in the bundle, so
+    // the shipped tool never looks for node_modules (only the loadtest bundle refers to it).
+    RUNSD_UPLOT: JSON.stringify(readUplotAssets()),
+  },
   outExtension: { '.js': '.cjs' },
   // import.meta.url is only read on the source paths, which RUNSD_BUNDLED removes.
   logOverride: { 'empty-import-meta': 'silent' },
@@ -71,7 +78,11 @@ const built = await Promise.all([
   build({ ...cjs, entryPoints: { 'exec-as': `${root}src/supervisor/exec-as-main.ts` }, outdir: out }),
   build({ ...cjs, entryPoints: threadEntries, outdir: `${out}/workers` }),
 ]);
-writeThirdPartyLicenses(built.flatMap((b) => Object.keys(b.metafile?.inputs ?? {})));
+// uPlot arrives through the define above, not an import: name it so its licence is listed too.
+writeThirdPartyLicenses([
+  ...built.flatMap((b) => Object.keys(b.metafile?.inputs ?? {})),
+  'node_modules/uplot/package.json',
+]);
 console.log(`built ${out}/runsd.cjs, exec-as.cjs, workers/{${Object.keys(threadEntries).join(',')}}.cjs`);
 
 if (!bundleOnly) await buildSea();

@@ -80,6 +80,7 @@ export interface TimelinePoint {
   errors: number;
   /** ms; null in a second without responses */
   p50: number | null;
+  p90: number | null;
   p99: number | null;
   max: number | null;
 }
@@ -148,6 +149,7 @@ export function mergeTimeline(results: readonly TaskResult[]): TimelinePoint[] {
         reqPerSec: b.spanMs > 0 ? round1((b.responses / b.spanMs) * 1000) : 0,
         errors: b.errors,
         p50: s?.p50 ?? null,
+        p90: s?.p90 ?? null,
         p99: s?.p99 ?? null,
         max: s?.max ?? null,
       };

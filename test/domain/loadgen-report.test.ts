@@ -66,9 +66,9 @@ test('timelines merge by second across tasks; a second without responses has no 
     meta,
   );
   assert.deepEqual(r.timeline, [
-    { t: 1, reqPerSec: 3, errors: 0, p50: 2, p99: 4, max: 4 },
-    { t: 2, reqPerSec: 0, errors: 3, p50: null, p99: null, max: null },
-    { t: 3, reqPerSec: 2, errors: 0, p50: 9, p99: 9, max: 9 },
+    { t: 1, reqPerSec: 3, errors: 0, p50: 2, p90: 4, p99: 4, max: 4 },
+    { t: 2, reqPerSec: 0, errors: 3, p50: null, p90: null, p99: null, max: null },
+    { t: 3, reqPerSec: 2, errors: 0, p50: 9, p90: 9, p99: 9, max: 9 },
   ]);
 });
 

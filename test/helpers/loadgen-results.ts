@@ -28,3 +28,26 @@ export const meta: Pick<LoadReport, 'target' | 'load'> = {
     timeoutMs: 10_000,
   },
 };
+
+/**
+ * One task's `seconds` one-second ticks of `perSec` responses, latencies from `baseMs` up to 5× it
+ * and growing each second (so no line is flat), with `errorsPerSec` requests that got no response.
+ */
+export function timedTask(seconds: number, baseMs: number, errorsPerSec = 0, perSec = 200): TaskResult {
+  const timeline: TaskResult['timeline'] = [];
+  const all: number[] = [];
+  for (let s = 1; s <= seconds; s++) {
+    const ms = Array.from(
+      { length: perSec },
+      (_, i) => baseMs * (1 + s / 10) * (1 + ((4 * i) / perSec) ** 2 / 4),
+    );
+    all.push(...ms);
+    timeline.push({ t: s * 1000, responses: ms.length, errors: errorsPerSec, latency: task(ms).latency });
+  }
+  return task(all, {
+    statuses: { '200': all.length },
+    errors: errorsPerSec > 0 ? { ECONNRESET: errorsPerSec * seconds } : {},
+    elapsedMs: seconds * 1000,
+    timeline,
+  });
+}

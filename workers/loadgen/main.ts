@@ -27,6 +27,7 @@ import type { EmulatorTarget } from './emulator-target.ts';
 import { ProgressLine } from './progress.ts';
 import { type RunTarget, runTasks } from './run.ts';
 import { tokenFor } from './token.ts';
+import { uplotAssets } from './uplot-assets.ts';
 
 function readBody(o: LoadgenOptions): Uint8Array | null {
   const b = o.body;
@@ -158,12 +159,12 @@ export async function loadtestMain(argv: readonly string[]): Promise<number> {
       const c = await compare({ runsd: main, direct: await target(o.compare, o, emu, body) }, o, progressFor);
       if (emu) c.emulator = { identityCalls: emu.identityCalls() };
       out = o.json ? JSON.stringify(c) : formatCompare(c);
-      html = o.html ? compareHtml(c) : '';
+      html = o.html ? compareHtml(c, uplotAssets()) : '';
     } else {
       const r = await once(main, settings(o), progressFor('run'));
       if (emu) r.emulator = { identityCalls: emu.identityCalls() };
       out = o.json ? JSON.stringify(r) : formatReport(r);
-      html = o.html ? reportHtml(r) : '';
+      html = o.html ? reportHtml(r, uplotAssets()) : '';
     }
     if (o.html) writeFileSync(o.html, html);
     process.stdout.write(`${out}\n`);

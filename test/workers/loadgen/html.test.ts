@@ -1,50 +1,29 @@
-// --html FILE opened in headless Chromium (Debian's `chromium`): the page renders offline (no
-// script, no network: the flags below keep Chromium's own background traffic off too) and its
-// charts have lines in them — counted in the screenshot's pixels, in the series' colours. A page
-// from a run with no responses is screenshotted the same way and must have none.
+// --html FILE opened in headless Chromium (Debian's `chromium`), offline: uPlot, inlined in the
+// page, draws every chart, and each series' colour is found inside its chart's canvas (a probe
+// added to a copy of the page counts the pixels; test/helpers/chromium.ts), with no script error.
+// The screenshot of the page itself shows them too. A run without responses has no chart at all.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { promisify } from 'node:util';
-import { countColor, decodePng } from '../../helpers/png.ts';
+import { compareReport } from '../../../src/domain/loadgen-compare.ts';
+import { compareHtml } from '../../../src/domain/loadgen-html.ts';
+import { readUplotAssets } from '../../../workers/loadgen/uplot-assets.ts';
+import { CHROMIUM, probe, screenshot } from '../../helpers/chromium.ts';
+import { meta, timedTask } from '../../helpers/loadgen-results.ts';
+import { countColor } from '../../helpers/png.ts';
 import { CLI, run } from './run-cli.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'runsd-loadtest-html-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+const skip = !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/run installs it)`;
+// src/domain/loadgen-charts.ts: one report's p50/p90/p99/max; --compare's sides
+const [BLUE, GREEN, ORANGE, RED] = ['#1f77b4', '#2ca02c', '#ff7f0e', '#d62728'];
 
-async function screenshot(page: string, png: string): Promise<ReturnType<typeof decodePng>> {
-  await promisify(execFile)(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--hide-scrollbars',
-      '--no-first-run',
-      '--no-default-browser-check',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-default-apps',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      '--window-size=800,1100',
-      `--screenshot=${png}`,
-      `file://${page}`,
-    ],
-    { timeout: 60_000 },
-  );
-  return decodePng(readFileSync(png));
-}
-
-test('the HTML report: summary, three charts with lines, viewable offline', {
-  skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/run installs it)`,
-}, async (t) => {
+test('a run: three uPlot charts, every series drawn in its canvas, viewable offline', { skip }, async (t) => {
   const server = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => server.close());
@@ -63,21 +42,57 @@ test('the HTML report: summary, three charts with lines, viewable offline', {
     page,
     `http://127.0.0.1:${port}/`,
   ]);
-  const html = readFileSync(page, 'utf8');
-  assert.doesNotMatch(html, /<script|src=["']?http|href=["']?http/i, 'self-contained');
-  assert.equal(html.match(/<svg /g)?.length, 3);
-  assert.match(html, /id="summary">GET http:\/\/127\.0\.0\.1/);
-  const img = await screenshot(page, join(dir, 'report.png'));
-  assert.ok(img.width >= 700 && img.height >= 1000, `${img.width}×${img.height}`);
-  // p50/req/s/latency lines are #1f77b4, p99 is #d62728 (src/domain/loadgen-html.ts)
-  const blue = countColor(img, '#1f77b4');
-  const red = countColor(img, '#d62728');
-  assert.ok(blue > 300, `blue chart pixels: ${blue}`);
-  assert.ok(red > 100, `red chart pixels: ${red}`);
+  assert.match(readFileSync(page, 'utf8'), /id="summary">GET http:\/\/127\.0\.0\.1/);
+
+  const seen = await probe(page, dir);
+  assert.deepEqual(seen.errors, [], 'no script errors');
+  assert.equal(seen.uplots, 3);
+  assert.deepEqual(
+    seen.charts.map((c) => c.id),
+    ['latency', 'throughput', 'percentiles'],
+  );
+  for (const c of seen.charts) {
+    assert.ok(c.canvas && c.canvas[0] >= 400 && c.canvas[1] >= 200, `${c.id} canvas ${c.canvas}`);
+    // lines of real data may cross and cover each other in places, never everywhere
+    t.diagnostic(`${c.id}: ${JSON.stringify(c.pixels)}`);
+    for (const [color, n] of Object.entries(c.pixels)) assert.ok(n >= 50, `${c.id} ${color}: ${n} pixels`);
+  }
+  const latency = seen.charts[0]!.pixels;
+  assert.deepEqual(Object.keys(latency).sort(), [BLUE, GREEN, ORANGE, RED].sort());
+  assert.ok(seen.charts[1]!.pixels[BLUE]! >= 100, 'req/s line');
+  assert.ok(seen.charts[2]!.pixels[BLUE]! >= 100, 'percentile curve');
+
+  const img = await screenshot(page, join(dir, 'report.png'), dir);
+  assert.ok(img.width >= 1000 && img.height >= 1400, `${img.width}×${img.height}`);
+  const blue = countColor(img, BLUE);
+  assert.ok(blue > 300, `blue pixels on screen: ${blue}`);
 
   const empty = join(dir, 'empty.html');
   await run(process.execPath, [CLI, '-q', '-n', '3', '-c', '1', '--html', empty, 'http://127.0.0.1:1/']);
   assert.match(readFileSync(empty, 'utf8'), /No responses: nothing to chart/);
-  const none = await screenshot(empty, join(dir, 'empty.png'));
-  assert.equal(countColor(none, '#1f77b4'), 0, 'no chart, no series pixels');
+  const none = await probe(empty, dir);
+  assert.deepEqual([none.uplots, none.charts, none.errors], [0, [], []]);
+  assert.equal(countColor(await screenshot(empty, join(dir, 'empty.png'), dir), BLUE), 0, 'no series pixels');
+});
+
+test('--compare: both sides drawn on each of the three charts', { skip }, async (t) => {
+  const direct = { ...meta, target: { ...meta.target, url: 'https://hello-1.r.run.app/', proxy: null } };
+  const c = compareReport(
+    [
+      { side: 'direct', round: 1, results: [timedTask(3, 1)] },
+      { side: 'runsd', round: 1, results: [timedTask(3, 3, 0, 150)] },
+    ],
+    { direct, runsd: meta },
+  );
+  const page = join(dir, 'compare.html');
+  writeFileSync(page, compareHtml(c, readUplotAssets()));
+  const seen = await probe(page, dir);
+  assert.deepEqual(seen.errors, []);
+  assert.equal(seen.uplots, 3);
+  for (const ch of seen.charts) {
+    t.diagnostic(`${ch.id}: ${JSON.stringify(ch.pixels)}`);
+    assert.deepEqual(Object.keys(ch.pixels).sort(), [BLUE, RED].sort(), ch.id);
+    for (const side of [BLUE, RED])
+      assert.ok(ch.pixels[side]! >= 100, `${ch.id} ${side}: ${ch.pixels[side]}`);
+  }
 });

@@ -3,7 +3,7 @@
 // from its embedded assets, written to a temp directory for the run and removed after it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,12 +34,18 @@ test('runsd loadtest from bin/runsd, the bundle and the single executable', asyn
     ['node dist/runsd.cjs', process.execPath, [bundle]],
     ['dist/runsd', requireBuilt(SEA), []],
   ];
+  // uPlot for --html is in the loadtest bundle (a define in scripts/build.ts), not read from node_modules
+  const loadtest = readFileSync(requireBuilt(join(DIST, 'workers/loadtest.cjs')), 'utf8');
+  assert.ok(loadtest.includes('Leon Sorokin'), 'uPlot inlined into workers/loadtest.cjs');
+  const pages = mkdtempSync(join(tmpdir(), 'runsd-shipped-html-'));
+  t.after(() => rmSync(pages, { recursive: true, force: true }));
   const before = leftovers();
   for (const [name, file, pre] of ways) {
     seen = 0;
+    const page = join(pages, `${name.replace(/\W+/g, '-')}.html`);
     const { stdout } = await run(
       file,
-      [...pre, 'loadtest', '--json', '-q', '-n', '40', '-c', '2', '-t', '2', url],
+      [...pre, 'loadtest', '--json', '-q', '-n', '40', '-c', '2', '-t', '2', '--html', page, url],
       {
         timeout: 60_000,
         env: { ...process.env, RUNSD_FROM_SOURCE: '' },
@@ -49,6 +55,9 @@ test('runsd loadtest from bin/runsd, the bundle and the single executable', asyn
     assert.equal(r.schema, 'runsd-loadtest/1', name);
     assert.deepEqual(r.statuses, { '200': 40 }, name);
     assert.equal(seen, 40, name);
+    const html = readFileSync(page, 'utf8');
+    assert.match(html, /<script>\/\*! uPlot \d+\.\d+\.\d+, inlined/, `${name}: uPlot in the page`);
+    assert.match(html, /<script type="application\/json" id="loadtest-data">\{"title"/, name);
     const help = await run(file, [...pre, 'loadtest', '--help']);
     assert.match(help.stdout, /^usage: runsd loadtest/, name);
     await assert.rejects(run(file, [...pre, 'loadtest', '--nope', url]), (err: unknown) => {
