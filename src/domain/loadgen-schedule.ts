@@ -48,9 +48,21 @@ export class Schedule {
 
   /** the next slot for a sender that is free at `now`, or null when the task has nothing left to send */
   take(now: number): Slot | null {
-    const due = this.plan.rate === null ? now : this.dueAt(this.next);
-    if (due >= this.endAt) return null;
-    const counted = due >= this.measureFrom;
+    const { plan } = this;
+    let due: number;
+    let counted: boolean;
+    if (plan.rate === null) {
+      due = now;
+      if (due >= this.endAt) return null;
+      counted = due >= this.measureFrom;
+    } else {
+      // Compared as offsets from the start, not as start + offset: startMs is a fractional clock
+      // reading, and (start + 300) + 2200 can land a hair above start + 2500 — one slot too many.
+      const offset = (this.next * 1000) / plan.rate;
+      if (plan.durationMs !== null && offset >= plan.warmupMs + plan.durationMs) return null;
+      due = plan.startMs + offset;
+      counted = offset >= plan.warmupMs;
+    }
     if (counted && this.plan.requests !== null && this.countedTaken >= this.plan.requests) return null;
     this.next++;
     if (counted) this.countedTaken++;

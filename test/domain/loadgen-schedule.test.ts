@@ -71,3 +71,15 @@ test('closed loop: due = now, until the end or the count', () => {
 test('a rate of 0 is refused', () => {
   assert.throws(() => new Schedule({ ...plan, rate: 0 }), RangeError);
 });
+
+test('a fractional start never adds a slot: -R 50 -d 2.2 --warmup 0.3 is exactly 110 counted', () => {
+  // 388.6785477515975 + 300 + 2200 lands above 388.6785477515975 + 2500 in floating point: compared
+  // as absolute times, slot 125 (due exactly at the end) would be handed out
+  for (const startMs of [388.6785477515975, 0, 1000, 123456.789]) {
+    const s = new Schedule({ startMs, warmupMs: 300, durationMs: 2200, requests: null, rate: 50 });
+    let all = 0;
+    while (s.take(0)) all++;
+    assert.equal(s.counted, 110, String(startMs));
+    assert.equal(all, 125, String(startMs));
+  }
+});

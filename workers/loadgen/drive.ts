@@ -64,6 +64,9 @@ export async function drive(o: DriveOptions): Promise<TaskResult> {
   let tickTimer: { cancel(): void } | null = null;
   const armTick = () => {
     const at = intervalStart + TICK_MS;
+    // The last interval is closed when the run ends, answers still in flight at the deadline
+    // included: a separate tick for that tail would be a few ms long and show a rate it never had.
+    if (at >= schedule.endAt) return;
     tickTimer = clock.setTimer(() => {
       closeInterval(at);
       armTick();

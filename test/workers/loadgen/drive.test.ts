@@ -160,3 +160,29 @@ test('warm-up: requests in it are sent but not reported; the timeline starts aft
     ],
   );
 });
+
+test('answers still in flight at the deadline join the last interval (no few-ms tick with a rate it never had)', async () => {
+  const clock = new FakeClock(0);
+  // closed loop, 4 senders, 300 ms answers: sends at 0, 300, …, 1800; the last 4 answers at 2100
+  const t = target(clock, () => 300);
+  const ticks: Tick[] = [];
+  const done = drive({
+    plan: { startMs: 0, warmupMs: 0, durationMs: 2000, requests: null, rate: null },
+    loops: 4,
+    graceMs: 500,
+    send: t.send,
+    cutAll: () => {},
+    clock,
+    onTick: (k) => ticks.push(k),
+  });
+  await clock.advance(3000);
+  const r = await done;
+  assert.deepEqual(r.statuses, { '200': 28 });
+  assert.deepEqual(
+    ticks.map((k) => [k.t, k.responses]),
+    [
+      [1000, 12],
+      [2100, 16],
+    ],
+  );
+});
