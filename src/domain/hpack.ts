@@ -1,9 +1,10 @@
 // HPACK (RFC 7541) for the load tool's HTTP/2 client. Decoding is complete — static and dynamic
 // table, size updates, Huffman, every literal form — because a server may use any of them and the
 // dynamic table must stay in step across every header block of the connection, including those of
-// streams the client has already given up on. Encoding is the simplest valid form: each field a
-// literal without indexing and without Huffman, built once per run (the request never changes), so
-// the client keeps no encoder state the server could disagree with.
+// streams the client has already given up on. Encoding is for one request sent over and over
+// (RequestBlocks): the first block on a connection adds its fields to the server's table, every
+// later one names them by index — a few bytes the server decodes without copying a string, as
+// h2load's requests are; a literal form stays for a server that shrinks its table.
 import { HuffmanError, huffmanDecode } from './hpack-huffman.ts';
 
 // RFC 7541 Appendix A.
@@ -201,19 +202,85 @@ function intBytes(value: number, prefix: number, flags: number): number[] {
   return out;
 }
 
+/** a literal field (§6.2): `flags` 0x40 with incremental indexing (6-bit prefix), 0x00 without (4-bit) */
+function literal(name: string, value: string, flags: 0x40 | 0x00): Buffer {
+  const nameIndex = STATIC.findIndex(([n]) => n === name) + 1;
+  const prefix = flags === 0x40 ? 6 : 4;
+  const nameBytes = Buffer.from(name, 'latin1');
+  const valueBytes = Buffer.from(value, 'latin1');
+  const head =
+    nameIndex > 0
+      ? [Buffer.from(intBytes(nameIndex, prefix, flags))]
+      : [Buffer.from([flags, ...intBytes(nameBytes.length, 7, 0)]), nameBytes];
+  return Buffer.concat([...head, Buffer.from(intBytes(valueBytes.length, 7, 0)), valueBytes]);
+}
+
 /**
- * A header block of literals without indexing, names by static index where one exists, no Huffman.
- * Names must already be lowercase (HTTP/2 requires it).
+ * A header block of literals without indexing (names by static index where one exists, no
+ * Huffman): valid whatever the server's table holds. Names must be lowercase (HTTP/2 requires it).
  */
 export function encodeHeaderBlock(fields: readonly (readonly [string, string])[]): Buffer {
-  const parts: Buffer[] = [];
+  return Buffer.concat(fields.map(([n, v]) => literal(n, v, 0x00)));
+}
+
+/** One request's header blocks, encoded once for the whole run. */
+export interface RequestBlocks {
+  /** a connection's first block: adds the fields to the server's dynamic table */
+  first: Buffer;
+  /** every later block, naming those entries by index (valid while the table keeps them) */
+  next: Buffer;
+  /** literals only: for a server whose table is too small for `first`'s entries */
+  plain: Buffer;
+  /** table room `first`'s entries take; a server table smaller than this means `plain` */
+  tableBytes: number;
+}
+
+/**
+ * Fields equal to a static entry are indexed from the static table; the rest are added to the
+ * dynamic table while they fit in the default 4096 bytes (an entry that did not fit would evict
+ * the others and shift every index), and sent as literals past that.
+ */
+export function requestBlocks(fields: readonly (readonly [string, string])[]): RequestBlocks {
+  type Plan = { kind: 'static'; index: number } | { kind: 'dynamic'; order: number } | { kind: 'literal' };
+  const plans: Plan[] = [];
+  let tableBytes = 0;
+  let added = 0;
   for (const [name, value] of fields) {
-    const index = STATIC.findIndex(([n]) => n === name) + 1;
-    const nameBytes = Buffer.from(name, 'latin1');
-    const valueBytes = Buffer.from(value, 'latin1');
-    if (index > 0) parts.push(Buffer.from(intBytes(index, 4, 0x00)));
-    else parts.push(Buffer.from([0x00, ...intBytes(nameBytes.length, 7, 0)]), nameBytes);
-    parts.push(Buffer.from(intBytes(valueBytes.length, 7, 0)), valueBytes);
+    const exact = STATIC.findIndex(([n, v]) => n === name && v === value) + 1;
+    const size = name.length + value.length + ENTRY_OVERHEAD;
+    if (exact > 0) plans.push({ kind: 'static', index: exact });
+    else if (tableBytes + size <= DEFAULT_TABLE_SIZE) {
+      plans.push({ kind: 'dynamic', order: added++ });
+      tableBytes += size;
+    } else plans.push({ kind: 'literal' });
   }
-  return Buffer.concat(parts);
+  const first: Buffer[] = [];
+  const next: Buffer[] = [];
+  fields.forEach(([name, value], i) => {
+    const plan = plans[i] as Plan;
+    if (plan.kind === 'static') {
+      const indexed = Buffer.from(intBytes(plan.index, 7, 0x80));
+      first.push(indexed);
+      next.push(indexed);
+    } else if (plan.kind === 'dynamic') {
+      first.push(literal(name, value, 0x40));
+      // the newest entry is index 62: the last one added is 62, the first added 62 + added - 1
+      next.push(Buffer.from(intBytes(STATIC.length + added - plan.order, 7, 0x80)));
+    } else {
+      const lit = literal(name, value, 0x00);
+      first.push(lit);
+      next.push(lit);
+    }
+  });
+  return {
+    first: Buffer.concat(first),
+    next: Buffer.concat(next),
+    plain: encodeHeaderBlock(fields),
+    tableBytes,
+  };
+}
+
+/** a dynamic table size update (§6.3), to start a block after the server shrank its table */
+export function tableSizeUpdate(size: number): Buffer {
+  return Buffer.from(intBytes(size, 5, 0x20));
 }

@@ -2,7 +2,7 @@
 // through the Huffman code, and each malformed input refused with a reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeHeaderBlock, HpackDecoder } from '../../src/domain/hpack.ts';
+import { encodeHeaderBlock, HpackDecoder, requestBlocks, tableSizeUpdate } from '../../src/domain/hpack.ts';
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanDecode } from '../../src/domain/hpack-huffman.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -147,4 +147,29 @@ test('encodeHeaderBlock: literals without indexing that any decoder reads back',
   assert.deepEqual(decodeAll(d, block), fields);
   assert.deepEqual(decodeAll(d, block), fields, 'no table state: the same block decodes the same again');
   assert.equal(block[0], 0x02, ':method by static name index 2, without indexing');
+});
+
+test('requestBlocks: the first block fills the table, the next ones index it; what does not fit stays literal', () => {
+  const fields: [string, string][] = [
+    [':method', 'GET'],
+    [':scheme', 'https'],
+    [':authority', 'hello-123.us-central1.run.app'],
+    [':path', '/api'],
+    ['x-big', 'v'.repeat(5000)],
+    ['x-after', 'a'],
+  ];
+  const b = requestBlocks(fields);
+  const d = new HpackDecoder();
+  assert.deepEqual(decodeAll(d, b.first), fields);
+  for (let i = 0; i < 3; i++) assert.deepEqual(decodeAll(d, b.next), fields);
+  // :method GET and :scheme https are static entries 2 and 7; the three added fields are 1 byte each
+  assert.deepEqual([...b.next.subarray(0, 2)], [0x82, 0x87]);
+  assert.ok(b.next.length < 5000 + 20 && b.next.length > 5000, 'x-big (over the table) stays a literal');
+  assert.equal(b.tableBytes, 10 + 29 + 32 + (5 + 4 + 32) + (7 + 1 + 32));
+  assert.deepEqual(decodeAll(new HpackDecoder(), b.plain), fields, 'plain needs no table');
+  // after a size update to 0 the table is empty: `next` would point past it, `plain` still reads
+  const small = new HpackDecoder();
+  decodeAll(small, b.first);
+  decodeAll(small, Buffer.concat([tableSizeUpdate(0), b.plain]));
+  assert.throws(() => decodeAll(small, b.next), /past the dynamic table/);
 });

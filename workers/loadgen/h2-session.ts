@@ -30,7 +30,13 @@ import {
   unpadded,
   windowUpdateFrame,
 } from '../../src/domain/h2-frames.ts';
-import { HpackDecoder, HpackError } from '../../src/domain/hpack.ts';
+import {
+  DEFAULT_TABLE_SIZE,
+  HpackDecoder,
+  HpackError,
+  type RequestBlocks,
+  tableSizeUpdate,
+} from '../../src/domain/hpack.ts';
 import { errorCode, type Outcome } from './spec.ts';
 
 // Receive windows as h2load's defaults for the connection (2^30 - 1) and a large one per stream: with
@@ -54,8 +60,8 @@ export interface H2Stream {
 }
 
 export interface SessionOptions {
-  /** the request's header block (HPACK), the same for every stream */
-  block: Buffer;
+  /** the request's header blocks (HPACK), encoded once for every stream of the run */
+  blocks: RequestBlocks;
   body: Buffer | null;
   grpc: boolean;
 }
@@ -79,6 +85,12 @@ export class H2Session {
   private maxFrameOut = DEFAULT_MAX_FRAME;
   private connSendWindow = DEFAULT_WINDOW;
   private connUnacked = 0;
+  // Which request block the next stream sends: the table-filling first one, then indexes — or
+  // literals, once the server's table is too small for our entries. A server that lowers its
+  // table size must see a size update at the start of our next block (RFC 7541 §4.2).
+  private blockState: 'first' | 'next' | 'plain' = 'first';
+  private tableMax = DEFAULT_TABLE_SIZE;
+  private resizePending = false;
   private headersFor = 0; // a header block continues in CONTINUATION frames on this stream
   private headerParts: Buffer[] = [];
   private headersEnd = false;
@@ -173,7 +185,7 @@ export class H2Session {
     this.nextId += 2;
     s.sendWindow = this.peerInitialWindow;
     this.streams.set(s.id, s);
-    const block = this.o.block;
+    const block = this.nextBlock();
     const endStream = s.body === null ? FLAG.END_STREAM : 0;
     if (block.length <= this.maxFrameOut) {
       const f = Buffer.allocUnsafe(9 + block.length);
@@ -193,6 +205,18 @@ export class H2Session {
       }
     }
     if (s.body) this.sendBody(s);
+  }
+
+  private nextBlock(): Buffer {
+    const b = this.o.blocks;
+    let block: Buffer;
+    if (this.blockState === 'first') {
+      block = b.first;
+      this.blockState = 'next';
+    } else block = this.blockState === 'next' ? b.next : b.plain;
+    if (!this.resizePending) return block;
+    this.resizePending = false;
+    return Buffer.concat([tableSizeUpdate(this.tableMax), block]);
   }
 
   private sendBody(s: H2Stream) {
@@ -313,7 +337,12 @@ export class H2Session {
       const id = view.readUInt16BE(at);
       const value = view.readUInt32BE(at + 2);
       if (id === SETTING.MAX_CONCURRENT_STREAMS) this.maxConcurrent = value;
-      else if (id === SETTING.INITIAL_WINDOW_SIZE) {
+      else if (id === SETTING.HEADER_TABLE_SIZE && value < this.tableMax) {
+        this.tableMax = value;
+        this.resizePending = true;
+        // entries already sent that no longer fit: the server evicts them; literals from now on
+        if (value < this.o.blocks.tableBytes) this.blockState = 'plain';
+      } else if (id === SETTING.INITIAL_WINDOW_SIZE) {
         if (value > MAX_WINDOW)
           throw new H2ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, `INITIAL_WINDOW_SIZE ${value}`);
         const delta = value - this.peerInitialWindow;

@@ -7,7 +7,7 @@
 // trailers-only answer).
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeHeaderBlock } from '../../src/domain/hpack.ts';
+import { requestBlocks } from '../../src/domain/hpack.ts';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
 import { deadlines } from './deadlines.ts';
 import { type ClientContext, driveTask } from './drive.ts';
@@ -63,8 +63,8 @@ export async function runH2(spec: TaskSpec, ctx: ClientContext): Promise<TaskRes
     : spec.body
       ? Buffer.from(spec.body)
       : null;
-  const block = encodeHeaderBlock(requestFields(spec, dial.tls, body));
-  const options = { block, body, grpc: spec.grpc !== null };
+  const blocks = requestBlocks(requestFields(spec, dial.tls, body));
+  const options = { blocks, body, grpc: spec.grpc !== null };
   const socket = (): net.Socket =>
     dial.tls
       ? tls.connect({

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { after, test } from 'node:test';
-import { encodeHeaderBlock } from '../../../src/domain/hpack.ts';
+import { requestBlocks } from '../../../src/domain/hpack.ts';
 import { H2Session } from '../../../workers/loadgen/h2-session.ts';
 import type { Outcome } from '../../../workers/loadgen/spec.ts';
 
@@ -36,7 +36,7 @@ async function server(
 }
 
 function session(port: number, o: { body?: Buffer; grpc?: boolean; path?: string } = {}): H2Session {
-  const block = encodeHeaderBlock([
+  const blocks = requestBlocks([
     [':method', o.body ? 'POST' : 'GET'],
     [':scheme', 'http'],
     [':authority', `127.0.0.1:${port}`],
@@ -44,7 +44,7 @@ function session(port: number, o: { body?: Buffer; grpc?: boolean; path?: string
   ]);
   const s = new H2Session(
     net.connect(port, '127.0.0.1'),
-    { block, body: o.body ?? null, grpc: o.grpc ?? false },
+    { blocks, body: o.body ?? null, grpc: o.grpc ?? false },
     () => {},
   );
   closers.push(() => s.destroy());
@@ -238,4 +238,24 @@ test('a refused connection fails every stream with the socket error', async () =
     { kind: 'error', code: 'ECONNREFUSED' },
     { kind: 'error', code: 'ECONNREFUSED' },
   ]);
+});
+
+test("the server's HEADER_TABLE_SIZE: indexed requests while our entries fit, a size update and literals when not", async () => {
+  for (const headerTableSize of [4096, 1024, 60, 0]) {
+    const port = await server(
+      (stream, headers) => {
+        stream.respond({ ':status': 200, 'x-runsd-error': `${headers[':authority']} ${headers[':path']}` });
+        stream.end();
+      },
+      { settings: { headerTableSize } },
+    );
+    const s = session(port, { path: '/the/path' });
+    const got = [...(await many(s, 5)), ...(await many(s, 20))];
+    for (const o of got)
+      assert.equal(
+        o.kind === 'response' && o.runsdError,
+        `127.0.0.1:${port} /the/path`,
+        `table ${headerTableSize}`,
+      );
+  }
 });
