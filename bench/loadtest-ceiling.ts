@@ -1,7 +1,6 @@
 // runsd loadtest's own ceiling: its maximum throughput against the emulator's HTTPS front end next
-// to h2load (h2) and wrk (HTTP/1.1) — and autocannon, when node_modules has it (it is not a
-// dependency; this does not install it) — in the same run, each tool in turn, ROUNDS times, medians
-// reported. The target is the front end's public service (no token: the tools send the same bytes).
+// to h2load (h2) and wrk (HTTP/1.1) — and autocannon (a devDependency) — in the same run, each
+// tool in turn, ROUNDS times; medians of req/s and of the same-round ratios reported. The target is the front end's public service (no token: the tools send the same bytes).
 // The issue's bar: runsd loadtest ≥ 90 % of h2load and of wrk, and at least autocannon.
 // Needs wrk and h2load (Debian: wrk, nghttp2-client) and a build (npm run build: bin/runsd runs the
 // bundle). On a shared 2-core machine the front end and the tool compete for the same cores.
@@ -10,7 +9,7 @@
 // loadtest, default 1 — h2load runs -t 1 here, wrk -t 2)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -28,6 +27,9 @@ const THREADS = Number(process.env['THREADS'] ?? 1);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const autocannonBin = join(root, 'node_modules/.bin/autocannon');
 
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 const dir = mkdtempSync(join(tmpdir(), 'runsd-ceiling-'));
 const emu = await startEmulator();
 const ca = join(dir, 'ca.pem');
@@ -130,20 +132,29 @@ try {
 }
 
 console.log(
-  `\nagainst the emulator's front end (${direct}, Host ${host}), ${SECONDS} s × ${ROUNDS} rounds, medians`,
+  `\nagainst the emulator's front end (${direct}, Host ${host}), ${SECONDS} s × ${ROUNDS} rounds, load average before ${loadBefore}`,
 );
 console.log(
   `h2: ${H2_CONNS} connections × ${H2_STREAMS} streams; HTTP/1.1: ${H1_CONNS} connections; runsd loadtest -t ${THREADS}\n`,
 );
-console.log('| protocol | tool | req/s (median) | of the reference |');
+// Ratios are taken round by round (each tool against its reference in the same round, minutes
+// apart at most), then the median of those: a slow round on a shared machine moves both sides.
+const ratios = (t: Tool, ref: Tool) => {
+  const a = results.get(t) ?? [];
+  const b = results.get(ref) ?? [];
+  return a.map((x, i) => x / (b[i] as number)).filter((r) => Number.isFinite(r));
+};
+console.log('| protocol | tool | req/s (median) | of the reference, same round (median; each round) |');
 console.log('| --- | --- | ---: | ---: |');
 for (const t of tools) {
   const ref = tools.find((x) => x.protocol === t.protocol && x.reference);
   const rps = median(results.get(t) ?? []);
-  const refRps = ref ? median(results.get(ref) ?? []) : 0;
-  if (!t.run) console.log(`| ${t.protocol} | ${t.tool} | ${t.why} | |`);
-  else
-    console.log(
-      `| ${t.protocol} | ${t.tool} | ${rps.toFixed(0)} | ${refRps > 0 ? `${((rps / refRps) * 100).toFixed(0)} %` : ''} |`,
-    );
+  if (!t.run) {
+    console.log(`| ${t.protocol} | ${t.tool} | ${t.why} | |`);
+    continue;
+  }
+  const rs = ref && ref !== t ? ratios(t, ref) : [];
+  const pct = (r: number) => `${(r * 100).toFixed(0)} %`;
+  const cell = ref === t ? '100 %' : rs.length ? `${pct(median(rs))} (${rs.map(pct).join(', ')})` : '';
+  console.log(`| ${t.protocol} | ${t.tool} | ${rps.toFixed(0)} | ${cell} |`);
 }
