@@ -98,7 +98,7 @@ async function buildSea(): Promise<void> {
     useCodeCache: true,
     // What bin/runsd passes to node. NODE_OPTIONS is the app's (a Node app's --require must not
     // load into runsd), so the executable ignores it.
-    execArgv: ['--no-warnings=ExperimentalWarning'],
+    execArgv: ['--disable-warning=ExperimentalWarning'],
     execArgvExtension: 'none',
     assets: Object.fromEntries(
       Object.keys(threadEntries).map((name) => [`workers/${name}.cjs`, `${out}/workers/${name}.cjs`]),
