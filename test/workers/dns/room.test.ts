@@ -80,19 +80,27 @@ test('other names are forwarded: A, MX, TXT, SRV, CNAME; answers are cached with
   const up = await upstream(t);
   const room = await startDnsRoom(t, { upstreams: [up.address] });
   assert.deepEqual(await short(room.port, 'example.test', 'A'), ['192.0.2.10']);
+  const mxAt = Date.now();
   assert.deepEqual(await short(room.port, 'example.test', 'MX'), ['10 mail.example.test.']);
   assert.deepEqual(await short(room.port, 'example.test', 'TXT'), ['"v=emulator hello"']);
   assert.deepEqual(await short(room.port, '_http._tcp.example.test', 'SRV'), ['0 5 8080 example.test.']);
   assert.deepEqual(await short(room.port, 'www.example.test', 'A'), ['example.test.', '192.0.2.10']);
   assert.deepEqual(await short(room.port, 'hello-123.us-central1.run.app', 'A'), ['127.0.0.3']);
-  assert.equal(up.count(), 6, JSON.stringify(up.queries));
-  // Cached: same answers, other case and ID, no new upstream query, TTL not above the original.
+  // Six questions went upstream (a loaded machine may make the forwarder re-ask one that timed out:
+  // count distinct questions, not datagrams).
+  const asked = new Set(up.queries.map((q) => `${q.name} ${q.type}`));
+  assert.equal(asked.size, 6, JSON.stringify(up.queries));
+  const upstreamBefore = up.count();
+  // Cached: same answers, other case and ID, no new upstream query, TTL not above the original
+  // (and aged by no more than the time since it was fetched).
   const r = await udpQuery(room.port, 'EXAMPLE.test', 'MX', { id: 4321, edns: true });
+  const aged = Math.ceil((Date.now() - mxAt) / 1000);
   assert.equal(r.id, 4321);
   assert.equal(r.questions[0]?.name, 'EXAMPLE.test');
   assert.deepEqual(r.answers[0]?.data, { preference: 10, exchange: 'mail.example.test' });
-  assert.ok(r.answers[0] && r.answers[0].ttl <= 60 && r.answers[0].ttl >= 58);
-  assert.equal(up.count(), 6);
+  const ttl = r.answers[0]?.ttl ?? -1;
+  assert.ok(ttl <= 60 && ttl >= 60 - aged - 1, `ttl ${ttl} after ${aged} s`);
+  assert.equal(up.count(), upstreamBefore);
   assert.equal(await room.counted({ outcome: 'cache_hit' }), 1);
   assert.equal(await room.counted({ outcome: 'forwarded' }), 6);
   // Negative answers are cached too (RFC 2308: the SOA minimum).
