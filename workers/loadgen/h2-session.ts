@@ -95,6 +95,8 @@ export class H2Session {
   private headerParts: Buffer[] = [];
   private headersEnd = false;
   private goaway = false;
+  /** our side is shut (end() after GOAWAY): nothing more is written */
+  private ended = false;
   private closed = false;
   private socketError: string | null = null;
   // the fields of the header block being decoded
@@ -110,7 +112,6 @@ export class H2Session {
   constructor(socket: net.Socket, o: SessionOptions, onClose: () => void) {
     this.socket = socket;
     this.o = o;
-    socket.setNoDelay(true);
     this.queue(PREFACE);
     this.queue(
       settingsFrame([
@@ -367,7 +368,7 @@ export class H2Session {
     for (const s of [...this.streams.values()])
       if (s.id > last) this.finish(s, { kind: 'error', code: 'GOAWAY' });
     for (const s of this.waiting.splice(0)) this.settle(s, { kind: 'error', code: 'GOAWAY' });
-    if (this.streams.size === 0) this.socket.end();
+    if (this.streams.size === 0) this.end();
   }
 
   private onWindowUpdate(f: Frame) {
@@ -410,7 +411,7 @@ export class H2Session {
     this.blocked.delete(s);
     this.settle(s, o);
     this.startWaiting();
-    if (this.goaway && this.streams.size === 0) this.socket.end();
+    if (this.goaway && this.streams.size === 0) this.end();
   }
 
   private settle(s: H2Stream, o: Outcome) {
@@ -439,8 +440,16 @@ export class H2Session {
     this.fail(`H2_${codeName(h2code)}`);
   }
 
+  /** After GOAWAY, once the last stream is done: what is queued (a PING ACK, a RST) goes first. */
+  private end() {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    this.socket.end();
+  }
+
   private queue(buf: Buffer) {
-    if (this.closed) return;
+    if (this.closed || this.ended) return;
     this.out.push(buf);
     if (this.flushing) return;
     this.flushing = true;
@@ -450,7 +459,7 @@ export class H2Session {
 
   private readonly flush = () => {
     this.flushing = false;
-    if (this.closed || this.out.length === 0) return;
+    if (this.closed || this.ended || this.out.length === 0) return;
     const bufs = this.out;
     this.out = [];
     this.socket.write(bufs.length === 1 ? (bufs[0] as Buffer) : Buffer.concat(bufs));

@@ -5,15 +5,13 @@
 // on the next request; its failed streams are counted by error code. gRPC: the body goes as one
 // length-prefixed message and grpc-status is read from the trailers (or from the headers of a
 // trailers-only answer).
-import net from 'node:net';
-import tls from 'node:tls';
 import { requestBlocks } from '../../src/domain/hpack.ts';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
 import { deadlines } from './deadlines.ts';
 import { type ClientContext, driveTask } from './drive.ts';
 import { H2Session, type H2Stream } from './h2-session.ts';
 import type { Outcome, TaskSpec } from './spec.ts';
-import { dialOf } from './target.ts';
+import { dialOf, openSocket } from './target.ts';
 
 /** gRPC's 5-byte prefix: compressed flag 0, then the message length (big-endian u32). */
 export function grpcFrame(msg: Uint8Array): Buffer {
@@ -65,22 +63,11 @@ export async function runH2(spec: TaskSpec, ctx: ClientContext): Promise<TaskRes
       : null;
   const blocks = requestBlocks(requestFields(spec, dial.tls, body));
   const options = { blocks, body, grpc: spec.grpc !== null };
-  const socket = (): net.Socket =>
-    dial.tls
-      ? tls.connect({
-          host: dial.host,
-          port: dial.port,
-          ALPNProtocols: ['h2'],
-          ...(dial.servername ? { servername: dial.servername } : {}),
-          ...(spec.ca ? { ca: spec.ca } : {}),
-        })
-      : net.connect({ host: dial.host, port: dial.port });
-
   const sessions: (H2Session | null)[] = Array.from({ length: spec.connections }, () => null);
   const session = (i: number): H2Session => {
     const s = sessions[i];
     if (s?.usable) return s;
-    const fresh: H2Session = new H2Session(socket(), options, () => {
+    const fresh: H2Session = new H2Session(openSocket(dial, spec.ca, 'h2'), options, () => {
       if (sessions[i] === fresh) sessions[i] = null;
     });
     sessions[i] = fresh;

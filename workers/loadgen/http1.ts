@@ -5,14 +5,17 @@
 // report needs (src/domain/loadgen-http1-parser.ts reads the answer). With a proxy, requests go to
 // the proxy in absolute form (`GET http://hello/ HTTP/1.1`), as an app in runsd's env mode sends
 // them. The driver times each request; this only reports what came back.
-import net from 'node:net';
-import tls from 'node:tls';
-import { ResponseParseError, ResponseParser } from '../../src/domain/loadgen-http1-parser.ts';
+import type net from 'node:net';
+import {
+  type ParsedResponse,
+  ResponseParseError,
+  ResponseParser,
+} from '../../src/domain/loadgen-http1-parser.ts';
 import type { TaskResult } from '../../src/domain/loadgen-report.ts';
 import { deadlines } from './deadlines.ts';
 import { type ClientContext, driveTask } from './drive.ts';
 import { errorCode, type Outcome, type TaskSpec } from './spec.ts';
-import { dialOf } from './target.ts';
+import { dialOf, openSocket } from './target.ts';
 
 // Methods whose empty body goes without Content-Length (node:http's choice, kept: servers differ).
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
@@ -30,6 +33,14 @@ export function requestBytes(spec: Pick<TaskSpec, 'url' | 'proxy' | 'method' | '
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   return body ? Buffer.concat([head, body]) : head;
 }
+
+const outcome = (r: ParsedResponse): Outcome => ({
+  kind: 'response',
+  status: r.status,
+  runsdError: r.runsdError,
+  grpcStatus: null,
+  bytes: r.bytes,
+});
 
 interface Conn {
   socket: net.Socket;
@@ -67,16 +78,7 @@ export async function runHttp1(spec: TaskSpec, ctx: ClientContext): Promise<Task
   };
 
   const connect = (): Conn => {
-    const socket = dial.tls
-      ? tls.connect({
-          host: dial.host,
-          port: dial.port,
-          ALPNProtocols: ['http/1.1'],
-          ...(dial.servername ? { servername: dial.servername } : {}),
-          ...(spec.ca ? { ca: spec.ca } : {}),
-        })
-      : net.connect({ host: dial.host, port: dial.port });
-    socket.setNoDelay(true);
+    const socket = openSocket(dial, spec.ca, 'http/1.1');
     const c: Conn = { socket, parser: new ResponseParser(headRequest), done: null, error: null };
     open.add(c);
     socket.on('data', (chunk: Buffer) => {
@@ -94,13 +96,7 @@ export async function runHttp1(spec: TaskSpec, ctx: ClientContext): Promise<Task
         retire(c);
         socket.destroy();
       } else idle.push(c);
-      finish(c, {
-        kind: 'response',
-        status: r.status,
-        runsdError: r.runsdError,
-        grpcStatus: null,
-        bytes: r.bytes,
-      });
+      finish(c, outcome(r));
     });
     socket.on('error', (err) => {
       c.error = errorCode(err);
@@ -109,14 +105,7 @@ export async function runHttp1(spec: TaskSpec, ctx: ClientContext): Promise<Task
       retire(c);
       if (!c.done) return;
       const r = c.parser.end();
-      if (r)
-        finish(c, {
-          kind: 'response',
-          status: r.status,
-          runsdError: r.runsdError,
-          grpcStatus: null,
-          bytes: r.bytes,
-        });
+      if (r) finish(c, outcome(r));
       else finish(c, { kind: 'error', code: c.error ?? 'ECONNRESET' });
     });
     return c;

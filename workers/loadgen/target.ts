@@ -1,6 +1,7 @@
 // Where a task's connections go: the URL's host, the proxy (env mode: absolute-form requests), or
 // --connect-to (Host and TLS SNI stay the URL's: the emulator's front end, a staging address).
-import { isIP } from 'node:net';
+import net, { isIP } from 'node:net';
+import tls from 'node:tls';
 import type { TaskSpec } from './spec.ts';
 
 export interface Dial {
@@ -31,4 +32,20 @@ export function dialOf(spec: Pick<TaskSpec, 'url' | 'proxy' | 'connectTo'>): Dia
     tls,
     servername: tls && isIP(hostname) === 0 ? hostname : undefined,
   };
+}
+
+/** A new socket to the dial target: TLS offering `alpn` (SNI and CA as the spec says), or plain TCP. */
+export function openSocket(dial: Dial, ca: string | null, alpn: string): net.Socket {
+  const socket = dial.tls
+    ? tls.connect({
+        host: dial.host,
+        port: dial.port,
+        ALPNProtocols: [alpn],
+        ...(dial.servername ? { servername: dial.servername } : {}),
+        ...(ca ? { ca } : {}),
+      })
+    : net.connect({ host: dial.host, port: dial.port });
+  // one small request at a time: never wait for Nagle
+  socket.setNoDelay(true);
+  return socket;
 }
