@@ -123,7 +123,8 @@ export class H2Session {
     if (socket instanceof tls.TLSSocket)
       socket.once('secureConnect', () => {
         const alpn = socket.alpnProtocol;
-        if (alpn !== 'h2') this.fail(`ALPN_${alpn || 'NONE'}`);
+        // a server that does not speak h2 over TLS (it chose http/1.1, or no ALPN at all)
+        if (alpn !== 'h2') this.fail('ALPN_NOT_H2');
       });
     socket.on('data', (chunk: Buffer) => {
       try {

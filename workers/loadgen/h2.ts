@@ -13,6 +13,10 @@ import { H2Session, type H2Stream } from './h2-session.ts';
 import type { Outcome, TaskSpec } from './spec.ts';
 import { dialOf, openSocket } from './target.ts';
 
+// http/1.1 offered too, so a server without h2 says so by choosing it (the session then fails its
+// streams as ALPN_NOT_H2) instead of ending the handshake with a bare protocol alert (EPROTO).
+export const H2_ALPN = ['h2', 'http/1.1'];
+
 /** gRPC's 5-byte prefix: compressed flag 0, then the message length (big-endian u32). */
 export function grpcFrame(msg: Uint8Array): Buffer {
   const out = Buffer.alloc(5 + msg.length);
@@ -67,7 +71,7 @@ export async function runH2(spec: TaskSpec, ctx: ClientContext): Promise<TaskRes
   const session = (i: number): H2Session => {
     const s = sessions[i];
     if (s?.usable) return s;
-    const fresh: H2Session = new H2Session(openSocket(dial, spec.ca, 'h2'), options, () => {
+    const fresh: H2Session = new H2Session(openSocket(dial, spec.ca, H2_ALPN), options, () => {
       if (sessions[i] === fresh) sessions[i] = null;
     });
     sessions[i] = fresh;

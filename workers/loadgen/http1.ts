@@ -78,7 +78,7 @@ export async function runHttp1(spec: TaskSpec, ctx: ClientContext): Promise<Task
   };
 
   const connect = (): Conn => {
-    const socket = openSocket(dial, spec.ca, 'http/1.1');
+    const socket = openSocket(dial, spec.ca, ['http/1.1']);
     const c: Conn = { socket, parser: new ResponseParser(headRequest), done: null, error: null };
     open.add(c);
     socket.on('data', (chunk: Buffer) => {
@@ -101,6 +101,9 @@ export async function runHttp1(spec: TaskSpec, ctx: ClientContext): Promise<Task
     socket.on('error', (err) => {
       c.error = errorCode(err);
     });
+    // The server closed its side (a keep-alive timeout): never hand this one out again, even in the
+    // moment before 'close'. A body read to EOF ends in 'close' below.
+    socket.on('end', () => retire(c));
     socket.on('close', () => {
       retire(c);
       if (!c.done) return;

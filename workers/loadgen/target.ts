@@ -35,12 +35,12 @@ export function dialOf(spec: Pick<TaskSpec, 'url' | 'proxy' | 'connectTo'>): Dia
 }
 
 /** A new socket to the dial target: TLS offering `alpn` (SNI and CA as the spec says), or plain TCP. */
-export function openSocket(dial: Dial, ca: string | null, alpn: string): net.Socket {
+export function openSocket(dial: Dial, ca: string | null, alpn: string[]): net.Socket {
   const socket = dial.tls
     ? tls.connect({
         host: dial.host,
         port: dial.port,
-        ALPNProtocols: [alpn],
+        ALPNProtocols: alpn,
         ...(dial.servername ? { servername: dial.servername } : {}),
         ...(ca ? { ca } : {}),
       })

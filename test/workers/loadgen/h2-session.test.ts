@@ -5,11 +5,15 @@
 // stream, send GOAWAY and PING — and a server that speaks garbage.
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import https from 'node:https';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { requestBlocks } from '../../../src/domain/hpack.ts';
+import { makeTlsMaterial } from '../../../src/emulator/certs.ts';
+import { H2_ALPN } from '../../../workers/loadgen/h2.ts';
 import { H2Session } from '../../../workers/loadgen/h2-session.ts';
 import type { Outcome } from '../../../workers/loadgen/spec.ts';
+import { openSocket } from '../../../workers/loadgen/target.ts';
 
 const closers: (() => void)[] = [];
 after(() => {
@@ -261,4 +265,33 @@ test("the server's HEADER_TABLE_SIZE: indexed requests while our entries fit, a 
         `table ${headerTableSize}`,
       );
   }
+});
+
+test('TLS to a server that does not offer h2 by ALPN: every stream fails ALPN_NOT_H2', async () => {
+  const tlsm = await makeTlsMaterial({ dnsNames: ['h1only.test'] });
+  const srv = https.createServer({ key: tlsm.keyPem, cert: tlsm.certPem }, (_q, r) => r.end('h1'));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  closers.push(() => srv.close());
+  const dial = {
+    host: '127.0.0.1',
+    port: (srv.address() as net.AddressInfo).port,
+    tls: true,
+    servername: 'h1only.test',
+  };
+  const blocks = requestBlocks([
+    [':method', 'GET'],
+    [':scheme', 'https'],
+    [':authority', 'h1only.test'],
+    [':path', '/'],
+  ]);
+  const s = new H2Session(
+    openSocket(dial, tlsm.caPem, H2_ALPN),
+    { blocks, body: null, grpc: false },
+    () => {},
+  );
+  closers.push(() => s.destroy());
+  assert.deepEqual(await many(s, 2), [
+    { kind: 'error', code: 'ALPN_NOT_H2' },
+    { kind: 'error', code: 'ALPN_NOT_H2' },
+  ]);
 });
