@@ -161,7 +161,9 @@ export class H2Session {
       sendWindow: 0,
       unacked: 0,
     };
-    if (this.streams.size >= this.maxConcurrent) this.waiting.push(s);
+    // a caller that did not check `usable` gets an answer, not a stream that waits forever
+    if (!this.usable) this.settle(s, { kind: 'error', code: this.closed ? 'SESSION_CLOSED' : 'GOAWAY' });
+    else if (this.streams.size >= this.maxConcurrent) this.waiting.push(s);
     else this.start(s);
     return s;
   }

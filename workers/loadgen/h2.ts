@@ -90,9 +90,13 @@ export async function runH2(spec: TaskSpec, ctx: ClientContext): Promise<TaskRes
     new Promise<Outcome>((resolve) => {
       // Streams are spread round-robin over the sessions (connections × streams loops in all).
       const on = session(next++ % spec.connections);
-      const s = on.request((o) => {
-        timeouts.delete(s);
-        owner.delete(s);
+      // `s` is null while request() runs: a session that answers at once (closed) settles before it
+      let s: H2Stream | null = null;
+      s = on.request((o) => {
+        if (s) {
+          timeouts.delete(s);
+          owner.delete(s);
+        }
         resolve(o);
       });
       if (s.resolve) {

@@ -221,6 +221,7 @@ test('PING is answered; GOAWAY lets streams in flight finish and takes no more',
   const late = new Promise<string>((r) => setTimeout(() => r('no PING ACK in 5 s'), 5000).unref());
   assert.equal(await Promise.race([pinged, late]), true, 'the server got its PING ACK');
   assert.equal(s.usable, false, 'no new stream after GOAWAY');
+  assert.deepEqual(await ask(s), { kind: 'error', code: 'GOAWAY' }, 'a stream asked for anyway is answered');
 });
 
 test('a server that speaks garbage: every stream fails with a protocol error, nothing hangs', async () => {
