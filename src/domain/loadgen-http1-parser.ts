@@ -129,12 +129,14 @@ export class ResponseParser {
           this.startBody(head);
           break;
         }
-        case 'length': {
+        case 'length':
+        case 'chunk-data': {
+          // a counted run of body bytes: the whole body, or one chunk's data
           const take = Math.min(this.remaining, buf.length - at);
           this.bytes += take;
           this.remaining -= take;
           at += take;
-          if (this.remaining === 0) this.state = 'done';
+          if (this.remaining === 0) this.state = this.state === 'length' ? 'done' : 'chunk-end';
           break;
         }
         case 'to-eof':
@@ -153,14 +155,6 @@ export class ResponseParser {
           const line = this.line.endsWith('\r\n') ? this.line.slice(0, -2) : this.line.slice(0, -1);
           this.line = '';
           this.onLine(line);
-          break;
-        }
-        case 'chunk-data': {
-          const take = Math.min(this.remaining, buf.length - at);
-          this.bytes += take;
-          this.remaining -= take;
-          at += take;
-          if (this.remaining === 0) this.state = 'chunk-end';
           break;
         }
         case 'done': {

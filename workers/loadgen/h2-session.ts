@@ -47,6 +47,8 @@ const STREAM_WINDOW = 2 ** 24;
 const MAX_STREAM_ID = 2 ** 31 - 1;
 
 export interface H2Stream {
+  /** the session it runs on (its timeout cancels it there) */
+  session: H2Session;
   id: number;
   resolve: ((o: Outcome) => void) | null;
   status: number;
@@ -150,6 +152,7 @@ export class H2Session {
 
   request(resolve: (o: Outcome) => void): H2Stream {
     const s: H2Stream = {
+      session: this,
       id: 0,
       resolve,
       status: 0,

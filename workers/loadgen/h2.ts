@@ -78,31 +78,22 @@ export async function runH2(spec: TaskSpec, ctx: ClientContext): Promise<TaskRes
     return fresh;
   };
 
-  const owner = new Map<H2Stream, H2Session>();
   const timeouts = deadlines<H2Stream>(spec.timeoutMs, (s) => {
     const resolve = s.resolve;
-    owner.get(s)?.cancel(s);
-    owner.delete(s);
+    s.session.cancel(s);
     resolve?.({ kind: 'error', code: 'TIMEOUT' });
   });
   let next = 0;
   const send = () =>
     new Promise<Outcome>((resolve) => {
       // Streams are spread round-robin over the sessions (connections × streams loops in all).
-      const on = session(next++ % spec.connections);
       // `s` is null while request() runs: a session that answers at once (closed) settles before it
       let s: H2Stream | null = null;
-      s = on.request((o) => {
-        if (s) {
-          timeouts.delete(s);
-          owner.delete(s);
-        }
+      s = session(next++ % spec.connections).request((o) => {
+        if (s) timeouts.delete(s);
         resolve(o);
       });
-      if (s.resolve) {
-        owner.set(s, on);
-        timeouts.add(s, performance.now());
-      }
+      if (s.resolve) timeouts.add(s, performance.now());
     });
 
   const cutAll = () => {
